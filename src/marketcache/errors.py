@@ -1,0 +1,158 @@
+"""The exception tree of marketcache.
+
+Errors of the libraries we use (ccxt, redis, aiohttp) are translated into these
+where they enter the package; nothing else in the package catches theirs.
+
+    MarketCacheError                      base; carries `code` and `status`
+    ├── InputError                        the request itself is wrong (4xx)
+    │   ├── UnknownSymbol          404    not a market of the exchange (with close matches)
+    │   ├── UnsupportedTimeframe   400    not one of the exchange's intervals
+    │   └── InvalidParameter       422    a value out of range or of the wrong type
+    ├── UpstreamError                     the exchange failed us
+    │   ├── RateLimited            429    exchange rate limit (retry_after when known)
+    │   ├── ExchangeUnavailable    503    down, refusing, 5xx (retry_after when known)
+    │   ├── UpstreamTimeout        503    no answer in time
+    │   └── BadResponse            503    an answer we cannot use (malformed, truncated)
+    └── CacheError                        the cache itself
+        ├── LoadTimeout            503    a waiter's deadline passed before the load ended
+        └── BackendUnavailable     503    a cache backend (Redis) is unreachable; never
+                                          reaches clients: the cache degrades to L1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class MarketCacheError(Exception):
+    """Base of every error raised by marketcache."""
+
+    code: str = "internal_error"
+    status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds after which a retry may succeed, when known."""
+        return None
+
+
+class InputError(MarketCacheError):
+    """The request is wrong; retrying it unchanged will not help."""
+
+    code = "invalid_input"
+    status = 400
+
+
+class UnknownSymbol(InputError):
+    """The symbol is not a market of the exchange."""
+
+    code = "unknown_symbol"
+    status = 404
+
+    def __init__(self, symbol: str, suggestions: Sequence[str] = ()) -> None:
+        self.symbol = symbol
+        self.suggestions = list(suggestions)
+        hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"unknown symbol {symbol!r}{hint}")
+
+
+class UnsupportedTimeframe(InputError):
+    """The timeframe is not one the exchange offers."""
+
+    code = "unsupported_timeframe"
+    status = 400
+
+    def __init__(self, timeframe: str, allowed: Sequence[str]) -> None:
+        self.timeframe = timeframe
+        self.allowed = list(allowed)
+        super().__init__(
+            f"unsupported timeframe {timeframe!r}; allowed: {', '.join(self.allowed)}"
+        )
+
+
+class InvalidParameter(InputError):
+    """A parameter is out of range or of the wrong type."""
+
+    code = "invalid_parameter"
+    status = 422
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class UpstreamError(MarketCacheError):
+    """The exchange did not give us a usable answer."""
+
+    code = "upstream_error"
+    status = 503
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self._retry_after = retry_after
+
+    @property
+    def retry_after(self) -> float | None:
+        return self._retry_after
+
+
+class RateLimited(UpstreamError):
+    """The exchange's rate limit was hit (HTTP 429/418 from Binance)."""
+
+    code = "rate_limited"
+    status = 429
+
+
+class ExchangeUnavailable(UpstreamError):
+    """The exchange is down, refusing connections or answering 5xx."""
+
+    code = "exchange_unavailable"
+    status = 503
+
+
+class UpstreamTimeout(UpstreamError):
+    """The exchange did not answer in time."""
+
+    code = "upstream_timeout"
+    status = 503
+
+
+class BadResponse(UpstreamError):
+    """The exchange answered with something we cannot use."""
+
+    code = "bad_response"
+    status = 503
+
+
+class CacheError(MarketCacheError):
+    """The cache could not produce a value."""
+
+    code = "cache_error"
+    status = 503
+
+
+class LoadTimeout(CacheError):
+    """A waiter's deadline passed before the load it waited for ended."""
+
+    code = "load_timeout"
+    status = 503
+
+    def __init__(self, key: str, deadline: float) -> None:
+        self.key = key
+        self.deadline = deadline
+        super().__init__(f"no value for {key!r} within {deadline:g}s; the load goes on")
+
+    @property
+    def retry_after(self) -> float | None:
+        return 1.0
+
+
+class BackendUnavailable(CacheError):
+    """A cache backend (Redis) is unreachable or too slow."""
+
+    code = "backend_unavailable"
+    status = 503
