@@ -1,0 +1,98 @@
+"""Single-flight loads: one load per key, its outcome shared by every waiter, with deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+from typing import Any, Literal
+
+from marketcache.cache.backend import BackendEntry
+from marketcache.clock import Clock
+from marketcache.errors import CacheError
+
+OutcomeKind = Literal["loaded", "backend", "stale", "error"]
+
+
+class CacheOverloaded(CacheError):  # noqa: N818  (named like the rest of errors.py)
+    """Too many callers already wait on this key's load; refused at once instead of queued."""
+
+    code = "cache_overloaded"
+    status = 503
+
+    def __init__(self, key: str, waiters: int) -> None:
+        self.key = key
+        self.waiters = waiters
+        super().__init__(f"{waiters} callers already wait for {key!r}; try again shortly")
+
+    @property
+    def retry_after(self) -> float | None:
+        return 1.0
+
+
+class Outcome:
+    """How a load ended: a value (loaded, from L2, or a stale fallback) or an error."""
+
+    __slots__ = (
+        "error",
+        "kind",
+        "refresh",
+        "stale_until",
+        "stored_at",
+        "traceback",
+        "value",
+        "written",
+    )
+
+    def __init__(
+        self,
+        kind: OutcomeKind,
+        value: bytes = b"",
+        stored_at: float = 0.0,
+        stale_until: float = 0.0,
+        error: BaseException | None = None,
+    ) -> None:
+        self.kind = kind
+        self.value = value
+        self.stored_at = stored_at
+        self.stale_until = stale_until
+        self.error = error  # for "error"; for "stale", the failure that made us fall back
+        self.traceback: TracebackType | None = error.__traceback__ if error else None
+        self.refresh = False  # start a background refresh once the flight has ended
+        self.written: BackendEntry | None = None  # what to write to L2 once waiters are served
+
+    def raise_error(self) -> None:
+        """Raise the load's error (the same object for every waiter, its traceback reset)."""
+        assert self.error is not None
+        raise self.error.with_traceback(self.traceback)
+
+
+class Flight:
+    """One load in progress for a key; waiters await `future`, which never holds an exception."""
+
+    __slots__ = ("ahead", "background", "future", "key", "store", "task", "waiters")
+
+    def __init__(self, key: str, future: asyncio.Future[Outcome], background: bool) -> None:
+        self.key = key
+        self.future = future
+        self.background = background  # started by a stale read or refresh-ahead, not a miss
+        self.ahead = False  # started by refresh-ahead
+        self.store = True  # cleared by invalidation: the result is then handed out, not kept
+        self.waiters = 0
+        self.task: asyncio.Task[None] | None = None
+
+
+async def wait_done(future: asyncio.Future[Any], clock: Clock, seconds: float) -> bool:
+    """Wait for `future` at most `seconds` of `clock`; whether it is done.
+
+    The future itself is never cancelled here: the load goes on for the others.
+    """
+    if future.done():
+        return True
+    if seconds <= 0:
+        return False
+    timer = asyncio.ensure_future(clock.sleep(seconds))
+    try:
+        await asyncio.wait((future, timer), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        timer.cancel()
+    return future.done()
