@@ -85,7 +85,7 @@ def test_zero_volume_lookback_has_no_ratio() -> None:
     result = volume_spike(make_candles([1.0] * 21, [0.0] * 20 + [5.0]))
     assert result["ratio"] is None
     assert result["is_spike"] is False
-    assert "no volume" in result["note"]
+    assert "no usable volume" in result["note"]
     dumps_strict(result)
 
 
@@ -125,3 +125,12 @@ def test_bad_parameters_are_rejected() -> None:
         volume_spike(make_candles([1.0] * 5), lookback=1)
     with pytest.raises(ValueError, match="window"):
         volume_spike(make_candles([1.0] * 5), window=0)
+
+
+def test_a_vanishing_mean_is_not_judged_rather_than_infinite() -> None:
+    candles = make_candles([1.0] * 21, [1e-310] * 20 + [1e10])
+    result = volume_spike(candles, threshold=2.0)
+    assert result["ratio"] is None
+    assert result["is_spike"] is False
+    assert result["recent_spikes"] == []
+    dumps_strict(result)

@@ -123,14 +123,15 @@ def volume_spike(
     volume = np.ascontiguousarray(candles_closed.volume, dtype=np.float64)
     means, stds = _rolling_stats(volume, lookback)  # means[j] is for candle j + lookback
     current = volume[lookback:]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratios = np.where(means > 0, current / means, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratios = current / means
+    ratios[~np.isfinite(ratios)] = np.nan  # no mean volume (or a subnormal one): not judged
     mean, std, ratio = float(means[-1]), float(stds[-1]), as_float(ratios[-1])
     result.update(mean=mean, std=std, ratio=ratio)
     result["z_score"] = as_float((volume[-1] - mean) / std) if std > 0 else None
     result["is_spike"] = ratio is not None and ratio >= threshold
     if ratio is None:
-        result["note"] = f"the {lookback} candles before the last have no volume"
+        result["note"] = f"the {lookback} candles before the last have no usable volume"
 
     first = max(0, len(current) - window)
     spikes = []
