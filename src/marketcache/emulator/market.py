@@ -1,0 +1,183 @@
+"""The emulated market's answers as plain Python values: klines, trades, prices.
+
+`Market` ties the clock, the per-symbol models, the real BTCUSDT anchor and the caches
+together; `routes` turns its answers into Binance's JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from marketcache.emulator import intervals
+from marketcache.emulator.anchor import RealAnchor
+from marketcache.emulator.clock import EmulatorClock
+from marketcache.emulator.data import (
+    REAL_KLINES_INTERVAL,
+    REAL_KLINES_SYMBOL,
+    SymbolInfo,
+    exchange_info,
+    symbols,
+)
+from marketcache.emulator.lru import LRU
+from marketcache.emulator.model import Candles, SymbolModel
+from marketcache.emulator.trades import MINUTE, MinuteTrades, minute_trades
+
+KlineRow = list[Any]
+TICKER_INTERVAL = "30m"  # the 24h ticker aggregates the last 48 candles of this interval
+TICKER_CANDLES = 48
+
+
+def fmt(value: float) -> str:
+    """A number as Binance writes prices and sizes: fixed point, 8 decimals."""
+    return f"{value:.8f}"
+
+
+def kline_rows(candles: Candles, step: float) -> list[KlineRow]:
+    """Binance's 12-column kline rows for the given candles."""
+    return [
+        [
+            int(candles.open_time[i]),
+            fmt(candles.open[i]),
+            fmt(candles.high[i]),
+            fmt(candles.low[i]),
+            fmt(candles.close[i]),
+            fmt(candles.volume_units[i] * step),
+            int(candles.close_time[i]),
+            fmt(candles.quote_volume[i]),
+            int(candles.count[i]),
+            fmt(candles.taker_units[i] * step),
+            fmt(candles.taker_quote_volume[i]),
+            "0",
+        ]
+        for i in range(len(candles))
+    ]
+
+
+class Market:
+    """All symbols of the recorded exchangeInfo, served on the emulator's clock."""
+
+    def __init__(self, clock: EmulatorClock) -> None:
+        self.clock = clock
+        self.symbols: dict[str, SymbolInfo] = symbols()
+        self.exchange_info: dict[str, Any] = exchange_info()
+        self.anchor = RealAnchor(clock.start_ms)
+        self._models: dict[str, SymbolModel] = {}
+        self._candles: LRU[tuple[str, str, int, int], Candles] = LRU(4096)
+        self._minutes: LRU[tuple[str, int], MinuteTrades] = LRU(8192)
+
+    def model(self, symbol: str) -> SymbolModel:
+        """The model of a known symbol (callers validate the symbol first)."""
+        found = self._models.get(symbol)
+        if found is None:
+            found = self._models[symbol] = SymbolModel(self.symbols[symbol], self.anchor)
+        return found
+
+    def closed_candles(self, symbol: str, interval: str, first_open: int, count: int) -> Candles:
+        """`count` candles from `first_open`, with their full-window (closed) values; cached."""
+
+        def make() -> Candles:
+            bounds = intervals.opens_between(interval, first_open, count)
+            return self.model(symbol).candles(interval, np.array(bounds, dtype=np.int64))
+
+        return self._candles.get_or_make((symbol, interval, first_open, count), make)
+
+    def minute(self, symbol: str, minute_open: int) -> MinuteTrades:
+        """Every trade of the 1m candle opening at `minute_open` (future ones included)."""
+
+        def make() -> MinuteTrades:
+            candle = self.closed_candles(symbol, "1m", minute_open, 1)
+            return minute_trades(self.model(symbol), candle, 0)
+
+        return self._minutes.get_or_make((symbol, minute_open), make)
+
+    def trades_so_far(self, symbol: str, now: int) -> MinuteTrades:
+        """The trades of the live minute up to `now` (never empty: one opens the minute)."""
+        return self.minute(symbol, now // MINUTE * MINUTE).upto(now)
+
+    def trade_price(self, symbol: str, now: int) -> float:
+        """The price of the latest trade at or before `now`."""
+        return float(self.trades_so_far(symbol, now).price[-1])
+
+    # klines ----------------------------------------------------------------------------
+
+    def klines(
+        self, symbol: str, interval: str, start: int | None, end: int | None, limit: int
+    ) -> list[KlineRow]:
+        """Binance's `GET /api/v3/klines` semantics: open times in [start, end], up to now."""
+        now = self.clock.now_ms()
+        last = intervals.align(interval, now)
+        if end is not None:
+            last = min(last, intervals.align(interval, end))
+        if start is not None:
+            first = intervals.align(interval, max(start, 0))
+            if first < start:
+                first = intervals.shift(interval, first, 1)
+            if first > last:
+                return []
+            count = min(limit, intervals.count_opens(interval, first, last))
+        else:
+            count = limit
+            first = intervals.shift(interval, last, -(limit - 1))
+            while first < 0 and count > 0:
+                first = intervals.shift(interval, first, 1)
+                count -= 1
+        if count <= 0:
+            return []
+        candles = self.closed_candles(symbol, interval, first, count)
+        info = self.symbols[symbol]
+        rows = kline_rows(candles, info.step_size)
+        live_open = intervals.align(interval, now)
+        if rows and rows[-1][0] == live_open:
+            rows[-1] = self._live_row(symbol, interval, candles, len(candles) - 1, now)
+        if symbol == REAL_KLINES_SYMBOL and interval == REAL_KLINES_INTERVAL:
+            rows = [self.anchor.row(row[0]) or row for row in rows]
+        return rows
+
+    def _live_row(self, symbol: str, interval: str, full: Candles, i: int, now: int) -> KlineRow:
+        """The unclosed candle as of `now`: prices so far, volume growing with time."""
+        info = self.symbols[symbol]
+        o = float(full.open[i])
+        if interval == "1m":
+            done = self.trades_so_far(symbol, now)
+            prices = done.price
+            units = int(done.qty_units.sum())
+            taker = int(done.qty_units[~done.buyer_is_maker].sum())
+            quote = float((done.price * done.qty_units).sum()) * info.step_size
+            taker_quote = float(
+                (done.price[~done.buyer_is_maker] * done.qty_units[~done.buyer_is_maker]).sum()
+            )
+            taker_quote *= info.step_size
+            count = int((done.last_id - done.first_id + 1).sum())
+            c = float(prices[-1])
+            h = max(o, float(prices.max()))
+            low = min(o, float(prices.min()))
+        else:
+            length = int(full.close_time[i]) + 1 - int(full.open_time[i])
+            frac = min(1.0, max(0.0, (now - int(full.open_time[i])) / length))
+            grow = math.sqrt(frac)
+            c = self.trade_price(symbol, now)
+            tick = info.tick_size
+            h = max(o, c, round((o + (float(full.high[i]) - o) * grow) / tick) * tick)
+            low = min(o, c, round((o - (o - float(full.low[i])) * grow) / tick) * tick)
+            units = round(int(full.volume_units[i]) * frac)
+            taker = min(units, round(int(full.taker_units[i]) * frac))
+            quote = float(full.quote_volume[i]) * frac
+            taker_quote = float(full.taker_quote_volume[i]) * frac
+            count = round(int(full.count[i]) * frac)
+        return [
+            int(full.open_time[i]),
+            fmt(o),
+            fmt(h),
+            fmt(low),
+            fmt(c),
+            fmt(units * info.step_size),
+            int(full.close_time[i]),
+            fmt(quote),
+            count,
+            fmt(taker * info.step_size),
+            fmt(taker_quote),
+            "0",
+        ]
