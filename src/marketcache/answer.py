@@ -1,0 +1,64 @@
+"""An answer of the service: the `data` JSON bytes and how they were served.
+
+In the cache an answer is `fetched_at` (8 bytes, the wall time at which its raw
+data left the exchange) followed by the `data` JSON; a hit is framed into the
+response body without parsing or re-serializing anything.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import orjson
+
+CacheStatus = Literal["hit", "stale", "miss", "coalesced", "bypass"]
+
+_FETCHED_AT = struct.Struct("<d")
+
+
+def encode(data: Any, fetched_at: float) -> bytes:
+    """Serialize `data` for the cache, stamped with when its raw data was fetched."""
+    return _FETCHED_AT.pack(fetched_at) + orjson.dumps(data)
+
+
+def decode(value: bytes) -> tuple[float, bytes]:
+    """`(fetched_at, data JSON)` from `encode`'s bytes."""
+    (fetched_at,) = _FETCHED_AT.unpack_from(value, 0)
+    return fetched_at, value[_FETCHED_AT.size :]
+
+
+def iso(epoch_seconds: float) -> str:
+    """`2026-11-25T17:30:00.123Z`."""
+    stamp = datetime.fromtimestamp(epoch_seconds, tz=UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a market operation returns to the API."""
+
+    data: bytes  # the `data` JSON
+    cache: CacheStatus
+    fetched_at: float  # wall time the raw data was fetched from the exchange
+    source: str  # where the data came from: `binance`, `emulator`, ...
+    exchange: str
+
+    def meta(self, now: float) -> dict[str, Any]:
+        """The `meta` object of the response."""
+        return {
+            "cache": self.cache,
+            "age_ms": max(0, round((now - self.fetched_at) * 1000)),
+            "source": self.source,
+            "exchange": self.exchange,
+            "fetched_at": iso(self.fetched_at),
+        }
+
+    def body(self, now: float) -> bytes:
+        """The whole response body, framed around the cached data bytes."""
+        return b'{"success":true,"data":%b,"meta":%b}' % (
+            self.data,
+            orjson.dumps(self.meta(now)),
+        )

@@ -1,0 +1,1 @@
+"""The HTTP API: FastAPI app, routes, request schemas, error responses."""

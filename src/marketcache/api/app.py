@@ -1,0 +1,103 @@
+"""`create_app`: the FastAPI app, its routes and the lifespan that builds its objects."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+from marketcache import __version__
+from marketcache.api import errors
+from marketcache.api.routes import admin, health, market
+from marketcache.api.runtime import Reachability, Runtime
+from marketcache.cache import Cache
+from marketcache.clock import Clock, SystemClock
+from marketcache.config import Settings
+from marketcache.freshness import MarketFreshness
+from marketcache.service import MarketData
+from marketcache.sources.base import Source
+
+log = logging.getLogger("marketcache")
+
+SourceFactory = Callable[[Settings], Source]
+
+
+def default_source(settings: Settings) -> Source:
+    """The ccxt source for the configured exchange (imported here: only this path needs ccxt)."""
+    from marketcache.sources.ccxt import CcxtSource
+
+    return CcxtSource.from_settings(settings)
+
+
+def build_cache(settings: Settings, clock: Clock) -> Cache | None:
+    """The cache the settings ask for, or None for the original, uncached service."""
+    if settings.no_cache:
+        return None
+    return Cache(
+        max_bytes=settings.cache_max_bytes,
+        clock=clock,
+        eviction=settings.cache_eviction,
+        max_entry_share=settings.cache_max_entry_share,
+        wait_deadline=settings.cache_wait_deadline_s,
+        refresh_ahead=settings.refresh_ahead,
+        refresh_loads_per_s=settings.refresh_ahead_loads_per_s,
+        refresh_concurrency=settings.refresh_ahead_concurrency,
+        purge_interval=settings.purge_interval_s,
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    source_factory: SourceFactory = default_source,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """The service: built lazily in the lifespan, so importing this module starts nothing."""
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        source = source_factory(settings)
+        cache = build_cache(settings, clock)
+        market = MarketData(source, cache, MarketFreshness.from_settings(settings), clock)
+        try:
+            await market.ensure_markets()
+        except Exception as exc:  # the exchange may be down at start; retried per request
+            log.warning("markets not loaded at start (%s); will retry on first request", exc)
+        if cache is not None:
+            await cache.start()
+        app.state.runtime = Runtime(
+            settings=settings,
+            clock=clock,
+            source=source,
+            cache=cache,
+            market=market,
+            reachability=Reachability(source),
+            started_at=clock.now(),
+        )
+        mode = "uncached (original service)" if cache is None else "cached"
+        log.info("marketcache %s serving %s data, %s", __version__, source.source_name, mode)
+        try:
+            yield
+        finally:
+            if cache is not None:
+                await cache.stop()
+            await source.close()
+
+    app = FastAPI(
+        title="marketcache",
+        version=__version__,
+        description="Crypto market data with a cache built in.",
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(market.router)
+    app.include_router(admin.router)
+    app.add_middleware(errors.BodyLimit)
+    return app

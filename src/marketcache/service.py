@@ -1,0 +1,281 @@
+"""MarketData: the operations the routes call, cached or straight to the exchange.
+
+Two levels of caching, both through `Cache.get_or_load`:
+- raw series (ticker, candles) are shared entries: the analysis, volume-spike and
+  CVD answers for one market and timeframe cost one candle fetch between them;
+- answers are cached as their serialized `data` bytes, stamped with when their
+  raw data was fetched, and expire when that data does.
+Without a cache (the original service, `--no-cache`) every call goes upstream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from marketcache import analytics, keys
+from marketcache.answer import Answer, CacheStatus, decode, encode
+from marketcache.cache import Cache, Freshness, Loaded, Result
+from marketcache.clock import Clock
+from marketcache.errors import MarketCacheError
+from marketcache.freshness import MarketFreshness, answer_freshness
+from marketcache.models import Candles, Ticker, Trades
+from marketcache.sources.base import Source
+
+KLINES_LIMIT = 1000  # one fetch serves every endpoint; Binance's weight is the same to 1000
+TRADES_LIMIT = 1000
+WARM_CONCURRENCY = 4
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    """Raw data read through the cache, with when it was fetched and how long it is good."""
+
+    value: bytes
+    fetched_at: float
+    freshness: Freshness
+    status: CacheStatus
+
+
+class MarketData:
+    """Price, analysis, volume spikes and CVD of a market, through the cache if there is one."""
+
+    def __init__(
+        self,
+        source: Source,
+        cache: Cache | None,
+        freshness: MarketFreshness,
+        clock: Clock,
+    ) -> None:
+        self.source = source
+        self.cache = cache
+        self.freshness = freshness
+        self.clock = clock
+        self.exchange = source.exchange_id
+        self._markets_loaded = False
+        self._markets_lock = asyncio.Lock()
+
+    async def ensure_markets(self) -> None:
+        """Load the exchange's markets once; symbols cannot be checked before."""
+        if self._markets_loaded:
+            return
+        async with self._markets_lock:  # one load however many first requests arrive
+            if not self._markets_loaded:
+                await self.source.load_markets()
+                self._markets_loaded = True
+
+    # -- the operations -------------------------------------------------------------
+
+    async def price(self, symbol: str) -> Answer:
+        """The 24 h ticker of a market."""
+        await self.ensure_markets()
+        symbol = self.source.normalize_symbol(symbol)
+
+        async def compute() -> tuple[Any, _Raw]:
+            raw = await self._ticker(symbol)
+            return _ticker_data(Ticker.from_bytes(raw.value)), raw
+
+        return await self._answer(keys.answer_key("price", self.exchange, symbol), compute)
+
+    async def comprehensive_analysis(self, symbol: str, timeframe: str) -> Answer:
+        """Indicators, levels, trend and an overall signal from the candles."""
+        symbol, timeframe = await self._market(symbol, timeframe)
+
+        async def compute() -> tuple[Any, _Raw]:
+            raw = await self._candles(symbol, timeframe)
+            candles = Candles.from_bytes(raw.value)
+            data = analytics.comprehensive_analysis(candles, now_ms=raw.fetched_at * 1000)
+            return {"symbol": symbol, "timeframe": timeframe, **data}, raw
+
+        key = keys.answer_key("comprehensive_analysis", self.exchange, symbol, timeframe)
+        return await self._answer(key, compute)
+
+    async def volume_spike(
+        self, symbol: str, timeframe: str, lookback: int, threshold: float
+    ) -> Answer:
+        """The last closed candle's volume against the `lookback` before it."""
+        symbol, timeframe = await self._market(symbol, timeframe)
+
+        async def compute() -> tuple[Any, _Raw]:
+            raw = await self._candles(symbol, timeframe)
+            closed = Candles.from_bytes(raw.value).closed(raw.fetched_at * 1000)
+            data = analytics.volume_spike(closed, lookback=lookback, threshold=threshold)
+            return {"symbol": symbol, "timeframe": timeframe, **data}, raw
+
+        key = keys.answer_key("volume_spike", self.exchange, symbol, timeframe, lookback, threshold)
+        return await self._answer(key, compute)
+
+    async def cvd(self, symbol: str, timeframe: str, limit: int) -> Answer:
+        """Cumulative volume delta per candle, its trend and divergence against price."""
+        symbol, timeframe = await self._market(symbol, timeframe)
+
+        async def compute() -> tuple[Any, _Raw]:
+            raw = await self._candles(symbol, timeframe)
+            data = analytics.cvd_from_candles(Candles.from_bytes(raw.value), limit=limit)
+            if data is None:  # this exchange's candles carry no taker-buy volume: use trades
+                raw = await self._trades(symbol)
+                data = {
+                    **analytics.cvd_from_trades(Trades.from_bytes(raw.value)),
+                    "basis": "trades",
+                }
+            return {"symbol": symbol, "timeframe": timeframe, **data}, raw
+
+        key = keys.answer_key("cvd", self.exchange, symbol, timeframe, limit)
+        return await self._answer(key, compute)
+
+    async def warm(
+        self, symbols: Sequence[str], timeframes: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """Preload raw data and default answers; per symbol `warmed` or its error."""
+        await self.ensure_markets()
+        for timeframe in timeframes:
+            self.source.check_timeframe(timeframe)
+        gate = asyncio.Semaphore(WARM_CONCURRENCY)
+
+        async def warm_one(raw_symbol: str) -> tuple[str, dict[str, Any]]:
+            try:
+                symbol = self.source.normalize_symbol(raw_symbol)
+                async with gate:
+                    await self.price(symbol)
+                    for timeframe in timeframes:
+                        await self.comprehensive_analysis(symbol, timeframe)
+                        await self.volume_spike(symbol, timeframe, 20, 2.0)
+                        await self.cvd(symbol, timeframe, 100)
+            except MarketCacheError as exc:
+                return raw_symbol, {"status": "error", "error": error_body(exc)}
+            return raw_symbol, {
+                "status": "warmed",
+                "symbol": symbol,
+                "timeframes": list(timeframes),
+            }
+
+        results = await asyncio.gather(*(warm_one(s) for s in symbols))
+        return dict(results)
+
+    async def invalidate_symbol(self, symbol: str) -> int:
+        """Drop every entry of one market; returns how many went."""
+        if self.cache is None:
+            return 0
+        await self.ensure_markets()
+        symbol = self.source.normalize_symbol(symbol)
+        removed = 0
+        for base in keys.symbol_prefixes(self.exchange, symbol):
+            removed += int(self.cache.invalidate(base))
+            removed += self.cache.invalidate_prefix(base + ":")
+        return removed
+
+    # -- plumbing --------------------------------------------------------------------
+
+    async def _market(self, symbol: str, timeframe: str) -> tuple[str, str]:
+        """Validate both before anything reaches the cache or the exchange."""
+        await self.ensure_markets()
+        return self.source.normalize_symbol(symbol), self.source.check_timeframe(timeframe)
+
+    async def _answer(self, key: str, compute: Callable[[], Awaitable[tuple[Any, _Raw]]]) -> Answer:
+        """An answer through the answer cache, or computed afresh without one."""
+        if self.cache is None:
+            data, raw = await compute()
+            return self._make_answer(encode(data, raw.fetched_at), "bypass")
+
+        async def load() -> Loaded:
+            data, raw = await compute()
+            now = self.clock.now()
+            return Loaded(
+                encode(data, raw.fetched_at),
+                answer_freshness(raw.fetched_at, raw.freshness, now),
+            )
+
+        result = await self.cache.get_or_load(key, load, Freshness(0.0, 0.0))
+        return self._make_answer(result.value, result.status)
+
+    def _make_answer(self, value: bytes, status: CacheStatus) -> Answer:
+        fetched_at, data = decode(value)
+        return Answer(data, status, fetched_at, self.source.source_name, self.exchange)
+
+    async def _ticker(self, symbol: str) -> _Raw:
+        freshness = self.freshness.ticker
+
+        async def load() -> bytes:
+            ticker = await self.source.fetch_ticker(symbol)
+            return ticker.to_bytes()
+
+        if self.cache is None:
+            return _Raw(await load(), self.clock.now(), freshness, "bypass")
+        result = await self.cache.get_or_load(
+            keys.ticker_key(self.exchange, symbol), load, freshness
+        )
+        return _Raw(result.value, result.stored_at, freshness, result.status)
+
+    async def _trades(self, symbol: str) -> _Raw:
+        freshness = self.freshness.trades
+
+        async def load() -> bytes:
+            trades = await self.source.fetch_trades(symbol, TRADES_LIMIT)
+            return trades.to_bytes()
+
+        if self.cache is None:
+            return _Raw(await load(), self.clock.now(), freshness, "bypass")
+        result = await self.cache.get_or_load(
+            keys.trades_key(self.exchange, symbol), load, freshness
+        )
+        return _Raw(result.value, result.stored_at, freshness, result.status)
+
+    async def _candles(self, symbol: str, timeframe: str) -> _Raw:
+        key = keys.ohlcv_key(self.exchange, symbol, timeframe)
+
+        async def load() -> Loaded:
+            candles = await self.source.fetch_ohlcv(symbol, timeframe, KLINES_LIMIT)
+            return Loaded(candles.to_bytes(), self._candles_freshness(candles, self.clock.now()))
+
+        if self.cache is None:
+            loaded = await load()
+            return _Raw(loaded.value, self.clock.now(), loaded.freshness, "bypass")
+        result = await self.cache.get_or_load(key, load, Freshness(0.0, 0.0))
+        return self._raw_candles(result)
+
+    def _raw_candles(self, result: Result) -> _Raw:
+        # Candle freshness is a function of the series and of when it was stored,
+        # so it is recomputed here rather than kept beside the value.
+        candles = Candles.from_bytes(result.value)
+        freshness = self._candles_freshness(candles, result.stored_at)
+        return _Raw(result.value, result.stored_at, freshness, result.status)
+
+    def _candles_freshness(self, candles: Candles, now: float) -> Freshness:
+        live_close = float(candles.close_time[-1]) if len(candles) else None
+        return self.freshness.klines(live_close, now)
+
+
+def _ticker_data(ticker: Ticker) -> dict[str, Any]:
+    from marketcache.answer import iso
+
+    return {
+        "symbol": ticker.symbol,
+        "last": ticker.last,
+        "bid": ticker.bid,
+        "ask": ticker.ask,
+        "open": ticker.open,
+        "high": ticker.high,
+        "low": ticker.low,
+        "change": ticker.change,
+        "change_percent": ticker.change_percent,
+        "base_volume": ticker.base_volume,
+        "quote_volume": ticker.quote_volume,
+        "timestamp": ticker.timestamp,
+        "datetime": iso(ticker.timestamp / 1000),
+    }
+
+
+def error_body(exc: MarketCacheError) -> dict[str, Any]:
+    """The `error` object of a response for one of our errors."""
+    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
+    suggestions = getattr(exc, "suggestions", None)
+    if suggestions is not None:
+        body["suggestions"] = suggestions
+    allowed = getattr(exc, "allowed", None)
+    if allowed is not None:
+        body["allowed"] = allowed
+    if exc.retry_after is not None:
+        body["retry_after"] = exc.retry_after
+    return body

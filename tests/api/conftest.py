@@ -1,0 +1,57 @@
+"""In-process API fixtures: the real app over a fake exchange and a manual clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from marketcache.api.app import create_app
+from marketcache.clock import ManualClock
+from marketcache.config import Settings
+from tests.fakes import FakeSource
+
+
+@dataclass
+class Harness:
+    """A running app, its HTTP client, its fake exchange and its clock."""
+
+    client: httpx.AsyncClient
+    source: FakeSource
+    clock: ManualClock
+    settings: Settings
+
+
+HarnessFactory = Callable[..., Awaitable[Harness]]
+
+
+@pytest.fixture
+async def make_harness() -> AsyncIterator[HarnessFactory]:
+    """Build an app with settings overrides; everything is torn down after the test."""
+    stack: list[Any] = []
+
+    async def make(*, client_host: str = "127.0.0.1", **overrides: Any) -> Harness:
+        clock = ManualClock(start=1_764_000_000.0)
+        settings = Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
+        source = FakeSource(clock)
+        app = create_app(settings, source_factory=lambda _s: source, clock=clock)
+        lifespan = app.router.lifespan_context(app)
+        await lifespan.__aenter__()
+        stack.append(lifespan)
+        transport = httpx.ASGITransport(app=app, client=(client_host, 40000))
+        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        stack.append(client)
+        return Harness(client, source, clock, settings)
+
+    yield make
+    for item in reversed(stack):
+        await item.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def harness(make_harness: HarnessFactory) -> Harness:
+    """The cached service with default settings."""
+    return await make_harness()
