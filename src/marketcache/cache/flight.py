@@ -13,7 +13,7 @@ from marketcache.errors import CacheError
 OutcomeKind = Literal["loaded", "backend", "stale", "error"]
 
 
-class CacheOverloaded(CacheError):  # noqa: N818  (named like the rest of errors.py)
+class CacheOverloaded(CacheError):
     """Too many callers already wait on this key's load; refused at once instead of queued."""
 
     code = "cache_overloaded"
