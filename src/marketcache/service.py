@@ -77,7 +77,7 @@ class MarketData:
             raw = await self._ticker(symbol)
             return _ticker_data(Ticker.from_bytes(raw.value)), raw
 
-        return await self._answer(keys.answer_key("price", self.exchange, symbol), compute)
+        return await self._answer(keys.price_key(self.exchange, symbol), compute)
 
     async def comprehensive_analysis(self, symbol: str, timeframe: str) -> Answer:
         """Indicators, levels, trend and an overall signal from the candles."""
@@ -89,7 +89,7 @@ class MarketData:
             data = analytics.comprehensive_analysis(candles, now_ms=raw.fetched_at * 1000)
             return {"symbol": symbol, "timeframe": timeframe, **data}, raw
 
-        key = keys.answer_key("comprehensive_analysis", self.exchange, symbol, timeframe)
+        key = keys.analysis_key(self.exchange, symbol, timeframe)
         return await self._answer(key, compute)
 
     async def volume_spike(
@@ -104,7 +104,7 @@ class MarketData:
             data = analytics.volume_spike(closed, lookback=lookback, threshold=threshold)
             return {"symbol": symbol, "timeframe": timeframe, **data}, raw
 
-        key = keys.answer_key("volume_spike", self.exchange, symbol, timeframe, lookback, threshold)
+        key = keys.volume_spike_key(self.exchange, symbol, timeframe, lookback, threshold)
         return await self._answer(key, compute)
 
     async def cvd(self, symbol: str, timeframe: str, limit: int) -> Answer:
@@ -122,7 +122,7 @@ class MarketData:
                 }
             return {"symbol": symbol, "timeframe": timeframe, **data}, raw
 
-        key = keys.answer_key("cvd", self.exchange, symbol, timeframe, limit)
+        key = keys.cvd_key(self.exchange, symbol, timeframe, limit)
         return await self._answer(key, compute)
 
     async def warm(
@@ -153,6 +153,15 @@ class MarketData:
 
         results = await asyncio.gather(*(warm_one(s) for s in symbols))
         return dict(results)
+
+    def cached(self, key: str) -> Answer | None:
+        """A servable cached answer for `key`, without loading anything (the hit fast path)."""
+        if self.cache is None:
+            return None
+        result = self.cache.peek(key)
+        if result is None:
+            return None
+        return self._make_answer(result.value, result.status)
 
     async def invalidate_symbol(self, symbol: str) -> int:
         """Drop every entry of one market; returns how many went."""

@@ -11,6 +11,7 @@ from fastapi.responses import ORJSONResponse
 
 from marketcache import __version__
 from marketcache.api import errors
+from marketcache.api.fastpath import HitFastPath
 from marketcache.api.routes import admin, health, market
 from marketcache.api.runtime import Reachability, Runtime
 from marketcache.cache import Cache
@@ -99,5 +100,6 @@ def create_app(
     app.include_router(health.router)
     app.include_router(market.router)
     app.include_router(admin.router)
+    app.add_middleware(HitFastPath)  # inside BodyLimit: bodies it reads are already bounded
     app.add_middleware(errors.BodyLimit)
     return app

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError
 
 from marketcache.errors import InputError
 
-Symbol = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-Timeframe = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8)]
-
 MAX_BODY_BYTES = 16 * 1024
+SYMBOL_MAX_LENGTH = 40
+TIMEFRAME_MAX_LENGTH = 8
+DEFAULT_TIMEFRAME = "15m"
+LOOKBACK_RANGE = (5, 500)  # inclusive
+THRESHOLD_MAX = 100.0  # and above 0
+CVD_LIMIT_RANGE = (10, 1000)  # inclusive
+
+Symbol = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SYMBOL_MAX_LENGTH)
+]
+Timeframe = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TIMEFRAME_MAX_LENGTH)
+]
 
 
 class Body(BaseModel):
-    """Base of every request body: unknown fields are ignored, types are not coerced loosely."""
+    """Base of every request body: unknown fields are ignored.
+
+    Numbers are strict: `"20"`, `20.0` or `true` for a count is a 422, not a guess.
+    """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -30,31 +43,33 @@ class AnalysisRequest(Body):
     """`POST /comprehensive_analysis`."""
 
     symbol: Symbol
-    timeframe: Timeframe = "15m"
+    timeframe: Timeframe = DEFAULT_TIMEFRAME
 
 
 class VolumeSpikeRequest(Body):
     """`POST /volume_spike`."""
 
     symbol: Symbol
-    timeframe: Timeframe = "15m"
-    lookback: int = Field(20, ge=5, le=500)
-    threshold: float = Field(2.0, gt=0, le=100, allow_inf_nan=False)
+    timeframe: Timeframe = DEFAULT_TIMEFRAME
+    lookback: Annotated[int, Strict()] = Field(20, ge=LOOKBACK_RANGE[0], le=LOOKBACK_RANGE[1])
+    threshold: Annotated[float, Strict()] = Field(2.0, gt=0, le=THRESHOLD_MAX, allow_inf_nan=False)
 
 
 class CvdRequest(Body):
     """`POST /cvd`."""
 
     symbol: Symbol
-    timeframe: Timeframe = "15m"
-    limit: int = Field(100, ge=10, le=1000)
+    timeframe: Timeframe = DEFAULT_TIMEFRAME
+    limit: Annotated[int, Strict()] = Field(100, ge=CVD_LIMIT_RANGE[0], le=CVD_LIMIT_RANGE[1])
 
 
 class WarmRequest(Body):
     """`POST /cache/warm`."""
 
     symbols: list[Symbol] = Field(min_length=1, max_length=100)
-    timeframes: list[Timeframe] = Field(default_factory=lambda: ["15m"], min_length=1, max_length=8)
+    timeframes: list[Timeframe] = Field(
+        default_factory=lambda: [DEFAULT_TIMEFRAME], min_length=1, max_length=8
+    )
 
 
 class InvalidateRequest(Body):
