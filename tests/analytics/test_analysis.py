@@ -67,6 +67,24 @@ def test_live_candle_is_left_out_and_its_price_reported(btc_candles: Candles) ->
     assert live["price"]["last_close"] == float(btc_candles.close[-2])
 
 
+def test_without_ticker_24h_change_comes_from_the_candles(btc_candles: Candles) -> None:
+    now = float(btc_candles.open_time[-1]) + 60_000
+    price = comprehensive_analysis(btc_candles, now_ms=now)["price"]
+    # 24 h before `now` is 48 half-hour candles back, one minute into that candle
+    then = float(btc_candles.open[-49])
+    last = float(btc_candles.close[-1])
+    assert price["timestamp"] == int(now)
+    assert price["change_24h"] == pytest.approx(last - then)
+    assert price["change_24h_percent"] == pytest.approx(100 * (last - then) / then)
+
+
+def test_24h_change_is_null_without_a_day_of_history(btc_candles: Candles) -> None:
+    short = Candles("BTC/USDT", "30m", btc_candles.table[-10:])
+    price = comprehensive_analysis(short, now_ms=float(short.open_time[-1]) + 1)["price"]
+    assert price["change_24h"] is None
+    assert price["change_24h_percent"] is None
+
+
 def test_ticker_gives_price_and_24h_change(btc_candles: Candles) -> None:
     result = comprehensive_analysis(btc_candles, now_ms=EVERYTHING_CLOSED, ticker=ticker(5300.5))
     price = result["price"]

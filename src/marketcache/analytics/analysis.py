@@ -41,7 +41,18 @@ def _column(candles: Candles, name: str) -> FloatArray:
     return np.ascontiguousarray(candles.column(name), dtype=np.float64)
 
 
-def _price(closed: Candles, live: Candles, ticker: Ticker | None) -> dict[str, Any]:
+DAY_MS = 86_400_000
+
+
+def _open_at(candles: Candles, at_ms: float) -> float | None:
+    """The open of the candle that was live at `at_ms` (the price then), if the series has it."""
+    index = int(np.searchsorted(candles.open_time, at_ms, side="right")) - 1
+    if index < 0 or candles.close_time[index] < at_ms:
+        return None
+    return float(candles.open[index])
+
+
+def _price(closed: Candles, live: Candles, ticker: Ticker | None, now_ms: float) -> dict[str, Any]:
     last_close = float(closed.close[-1]) if len(closed) else None
     price: dict[str, Any] = {
         "last": last_close,
@@ -60,8 +71,14 @@ def _price(closed: Candles, live: Candles, ticker: Ticker | None) -> dict[str, A
             change_24h=ind.as_float(ticker.change),
             change_24h_percent=ind.as_float(ticker.change_percent),
         )
-    elif len(live):
-        price.update(last=float(live.close[-1]), source="live_candle", timestamp=None)
+    else:
+        if len(live):
+            price.update(last=float(live.close[-1]), source="live_candle", timestamp=int(now_ms))
+        whole = Candles(closed.symbol, closed.timeframe, np.vstack([closed.table, live.table]))
+        before = _open_at(whole, now_ms - DAY_MS) if len(whole) else None
+        if before and price["last"] is not None:
+            change = price["last"] - before
+            price.update(change_24h=change, change_24h_percent=100.0 * change / before)
     if len(closed) and closed.open[0] != 0:
         first_open = float(closed.open[0])
         price["window_change_percent"] = ind.as_float(
@@ -115,7 +132,7 @@ def comprehensive_analysis(
     indicators = compute_indicators(closed)
     close = _column(closed, "close")
     last_close = float(close[-1]) if len(close) else None
-    price = _price(closed, live, ticker)
+    price = _price(closed, live, ticker, now_ms)
     levels_price = price["last"] if price["last"] is not None else last_close
     levels: dict[str, Any] = {"support": [], "resistance": []}
     if levels_price is not None:
