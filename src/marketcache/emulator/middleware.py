@@ -61,20 +61,11 @@ async def _inject(
         response = json_response(body, status=418)
         response.headers["Retry-After"] = str(rule.retry_after)
         return response
-    if kind == "500":
-        return json_response(
-            {"code": -1000, "msg": "An unknown error occurred while processing the request."},
-            status=500,
-        )
-    if kind == "503":
-        return json_response(
-            {
-                "code": -1008,
-                "msg": "Server is currently overloaded with other requests. "
-                "Please try again in a few minutes.",
-            },
-            status=503,
-        )
+    if kind in {"500", "503"}:
+        # what Binance's gateway sends: an HTML page, not a JSON error
+        reason = "Internal Server Error" if kind == "500" else "Service Unavailable"
+        page = f"<html><body><h1>{kind} {reason}</h1></body></html>"
+        return web.Response(text=page, status=int(kind), content_type="text/html")
     if kind == "hang":
         return await _hang(request)
     # "malformed": a 200 whose JSON body is cut short

@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import signal
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -34,14 +36,16 @@ class EmulatorOptions:
     seed: int = 0
 
 
-def create_app(options: EmulatorOptions | None = None) -> web.Application:
-    """The emulator as an aiohttp application."""
+def create_app(
+    options: EmulatorOptions | None = None, wall_clock: Callable[[], float] = time.time
+) -> web.Application:
+    """The emulator as an aiohttp application (`wall_clock` times the weight minute)."""
     opts = options or EmulatorOptions()
     app = web.Application(middlewares=[emulator_middleware])
     clock = EmulatorClock(opts.clock_start_ms, frozen=opts.frozen)
     app[MARKET_KEY] = Market(clock)
     app[STATE_KEY] = EmulatorState(
-        meter=WeightMeter(opts.weight_limit),
+        meter=WeightMeter(opts.weight_limit, wall_clock),
         faults=Faults(opts.latency_ms, opts.jitter_ms, seed=opts.seed),
     )
     add_market_routes(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 FIXED_WEIGHTS: dict[str, int] = {
     "/api/v3/ping": 1,
@@ -56,16 +56,16 @@ def request_weight(path: str, query: Mapping[str, str]) -> int:
 class WeightMeter:
     """Counts requests and weight per path, and the weight used in the current minute."""
 
-    def __init__(self, limit_per_minute: int) -> None:
+    def __init__(self, limit_per_minute: int, wall_clock: Callable[[], float] = time.time) -> None:
         self.limit = limit_per_minute
+        self._wall_clock = wall_clock
         self.requests: Counter[str] = Counter()
         self.weights: Counter[str] = Counter()
         self._minute = self._current_minute()
         self._used = 0
 
-    @staticmethod
-    def _current_minute() -> int:
-        return int(time.time() // 60)
+    def _current_minute(self) -> int:
+        return int(self._wall_clock() // 60)
 
     def used_this_minute(self) -> int:
         """Weight used since the start of the current wall-clock minute."""
@@ -85,10 +85,9 @@ class WeightMeter:
         """Whether this minute's weight exceeds the limit."""
         return self.used_this_minute() > self.limit
 
-    @staticmethod
-    def seconds_to_next_minute() -> int:
+    def seconds_to_next_minute(self) -> int:
         """Whole seconds until the minute (and its weight) resets, at least 1."""
-        return max(1, int(60 - time.time() % 60 + 0.999))
+        return max(1, int(60 - self._wall_clock() % 60 + 0.999))
 
     def reset(self) -> None:
         """Zero every counter."""
