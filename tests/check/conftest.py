@@ -26,8 +26,14 @@ def free_port() -> int:
 def running_fake(state: FakeState) -> Iterator[str]:
     """Serve the fake service in a thread; yield its base URL; stop it afterwards."""
     port = free_port()
-    config = uvicorn.Config(create_app(state), host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off", access_log=False)
+    config = uvicorn.Config(
+        create_app(state),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -6,7 +6,7 @@ tests can check that the deployment suite notices:
 
 - `uncached`: every answer `bypass` after the cold delay, /health says "market-data";
 - `wrong_shapes`: /price loses `data.last`, /comprehensive_analysis loses its indicators,
-  and no X-Cache header;
+  /volume_spike its X-Cache header;
 - `errors_500`: /cvd always answers 500, malformed JSON to /volume_spike answers 500;
 - `slow`: /comprehensive_analysis waits `slow_delay_s` on every answer.
 """
@@ -25,10 +25,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-SYMBOLS = (
-    "BTC/USDT ETH/USDT SOL/USDT BNB/USDT XRP/USDT ADA/USDT DOGE/USDT LTC/USDT LINK/USDT "
-    "AVAX/USDT TRX/USDT DOT/USDT ATOM/USDT"
-).split()
+SYMBOLS = [
+    *("BTC/USDT", "ETH/USDT", "SOL/USDT", "BNB/USDT", "XRP/USDT", "ADA/USDT", "DOGE/USDT"),
+    *("LTC/USDT", "LINK/USDT", "AVAX/USDT", "TRX/USDT", "DOT/USDT", "ATOM/USDT"),
+]
 TIMEFRAMES = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w")
 MODES = ("good", "uncached", "wrong_shapes", "errors_500", "slow")
 
@@ -38,7 +38,7 @@ class FakeState:
     """The fake's cache and counters."""
 
     mode: str = "good"
-    cold_delay_s: float = 0.08
+    cold_delay_s: float = 0.15
     slow_delay_s: float = 0.45
     answers: dict[str, bytes] = field(default_factory=dict)
     hits: int = 0
@@ -89,31 +89,70 @@ def normalize(raw: Any) -> str:
 
 
 def _data(kind: str, symbol: str, timeframe: str, body: dict[str, Any], mode: str) -> Any:
-    price = {"symbol": symbol, "last": 100.5, "bid": 100.4, "ask": 100.6, "open": 99.0,
-             "high": 101.0, "low": 98.0, "change": 1.5, "change_percent": 1.5,
-             "base_volume": 10.0, "quote_volume": 1005.0, "timestamp": 1_700_000_000_000,
-             "datetime": "2023-11-14T22:13:20.000Z"}
+    price = {
+        "symbol": symbol,
+        "last": 100.5,
+        "bid": 100.4,
+        "ask": 100.6,
+        "open": 99.0,
+        "high": 101.0,
+        "low": 98.0,
+        "change": 1.5,
+        "change_percent": 1.5,
+        "base_volume": 10.0,
+        "quote_volume": 1005.0,
+        "timestamp": 1_700_000_000_000,
+        "datetime": "2023-11-14T22:13:20.000Z",
+    }
     if kind == "price":
         if mode == "wrong_shapes":
             del price["last"]
         return price
     common = {"symbol": symbol, "timeframe": timeframe}
     if kind == "comprehensive_analysis":
-        indicators = {"rsi": 55.0, "macd": {"macd": 1.0}, "bollinger": {"upper": 1.0},
-                      "ema": {"20": 1.0}, "sma": {"20": 1.0}, "atr": 1.0,
-                      "stochastic": {"k": 1.0}, "adx": {"adx": 20.0}, "obv": 5.0, "vwap": 100.0}
-        return {**common, "candles": 500, "price": price,
-                "indicators": {} if mode == "wrong_shapes" else indicators,
-                "volume": {"current": 1.0}, "levels": {"support": [98.0], "resistance": [101.0]},
-                "trend": {"direction": "up", "strength": 0.5},
-                "signal": {"signal": "buy", "score": 2, "reasons": ["rsi rising"]}}
+        indicators = {
+            "rsi": 55.0,
+            "macd": {"macd": 1.0},
+            "bollinger": {"upper": 1.0},
+            "ema": {"20": 1.0},
+            "sma": {"20": 1.0},
+            "atr": 1.0,
+            "stochastic": {"k": 1.0},
+            "adx": {"adx": 20.0},
+            "obv": 5.0,
+            "vwap": 100.0,
+        }
+        return {
+            **common,
+            "candles": 500,
+            "price": price,
+            "indicators": {} if mode == "wrong_shapes" else indicators,
+            "volume": {"current": 1.0},
+            "levels": {"support": [98.0], "resistance": [101.0]},
+            "trend": {"direction": "up", "strength": 0.5},
+            "signal": {"signal": "buy", "score": 2, "reasons": ["rsi rising"]},
+        }
     if kind == "volume_spike":
-        return {**common, "lookback": body.get("lookback", 20),
-                "threshold": body.get("threshold", 2.0), "is_spike": False, "ratio": 1.1,
-                "z_score": 0.3, "volume": 11.0, "mean": 10.0, "std": 1.0, "direction": "up",
-                "recent_spikes": []}
-    return {**common, "series": [{"time": 1, "delta": 1.0, "cvd": 1.0}], "latest": 1.0,
-            "trend": "up", "divergence": None}
+        return {
+            **common,
+            "lookback": body.get("lookback", 20),
+            "threshold": body.get("threshold", 2.0),
+            "is_spike": False,
+            "ratio": 1.1,
+            "z_score": 0.3,
+            "volume": 11.0,
+            "mean": 10.0,
+            "std": 1.0,
+            "direction": "up",
+            "recent_spikes": [],
+        }
+    return {
+        **common,
+        "series": [{"time": 1, "delta": 1.0, "cvd": 1.0}],
+        "latest": 1.0,
+        "trend": "up",
+        "divergence": None,
+    }
 
 
 def _validate(kind: str, body: Any) -> tuple[str, str]:
@@ -164,7 +203,8 @@ def _market(state: FakeState, kind: str):  # type: ignore[no-untyped-def]
                 state.answers[key] = payload
         meta = json.dumps({"cache": mode, "age_ms": 0, "source": "fake", "exchange": "fake"})
         content = b'{"success":true,"data":' + payload + b',"meta":' + meta.encode() + b"}"
-        headers = {} if state.mode == "wrong_shapes" else {"X-Cache": mode}
+        lose_header = state.mode == "wrong_shapes" and kind == "volume_spike"
+        headers = {} if lose_header else {"X-Cache": mode}
         return Response(content, 200, headers, media_type="application/json")
 
     return endpoint
@@ -176,35 +216,57 @@ def create_app(state: FakeState) -> Starlette:
 
     async def health(request: Request) -> Response:
         stats = state.stats()
-        return JSONResponse({
-            "status": "healthy",
-            "service": "cached-market-data" if state.cached else "market-data",
-            "version": "2.0.0",
-            "cache_enabled": state.cached,
-            "cache_stats": {k: stats[k] for k in ("hit_rate", "entries", "memory_mb")},
-        })
+        return JSONResponse(
+            {
+                "status": "healthy",
+                "service": "cached-market-data" if state.cached else "market-data",
+                "version": "2.0.0",
+                "cache_enabled": state.cached,
+                "cache_stats": {k: stats[k] for k in ("hit_rate", "entries", "memory_mb")},
+            }
+        )
 
     async def cache_stats(request: Request) -> Response:
         stats = state.stats() if state.cached else {k: 0 for k in state.stats()}
-        return JSONResponse({"success": True,
-                             "data": {"cache_enabled": state.cached, "cache_stats": stats}})
+        return JSONResponse(
+            {"success": True, "data": {"cache_enabled": state.cached, "cache_stats": stats}}
+        )
 
     async def cache_health(request: Request) -> Response:
         rss = process.memory_info().rss / 2**20
-        return JSONResponse({"status": "healthy", "metrics": {
-            "hit_rate": state.stats()["hit_rate"], "memory_usage_percent": 1.0,
-            "avg_response_time_ms": 5.0, "rss_mb": rss}, "active_alerts": 0, "alerts": []})
+        return JSONResponse(
+            {
+                "status": "healthy",
+                "metrics": {
+                    "hit_rate": state.stats()["hit_rate"],
+                    "memory_usage_percent": 1.0,
+                    "avg_response_time_ms": 5.0,
+                    "rss_mb": rss,
+                },
+                "active_alerts": 0,
+                "alerts": [],
+            }
+        )
 
     async def performance(request: Request) -> Response:
         hours = int(request.query_params.get("hours", "1"))
         if not 1 <= hours <= 168:
             return error(422, "validation_error", "hours: out of range")
-        return JSONResponse({"success": True, "data": {
-            "hours": hours, "buckets": [], "summary": {}, "trend": {}}})
+        return JSONResponse(
+            {"success": True, "data": {"hours": hours, "buckets": [], "summary": {}, "trend": {}}}
+        )
 
     async def recommendations(request: Request) -> Response:
-        return JSONResponse({"success": True, "data": {"recommendations": [
-            {"id": "ok", "severity": "info", "message": "all good", "evidence": {}}]}})
+        return JSONResponse(
+            {
+                "success": True,
+                "data": {
+                    "recommendations": [
+                        {"id": "ok", "severity": "info", "message": "all good", "evidence": {}}
+                    ]
+                },
+            }
+        )
 
     async def metrics(request: Request) -> Response:
         return PlainTextResponse("# HELP fake_requests x\n# TYPE fake_requests counter\n")
@@ -224,9 +286,18 @@ def create_app(state: FakeState) -> Starlette:
                     data = _data(kind, symbol, frame, {}, state.mode)
                     state.answers[f"{kind}:{symbol}:{frame}"] = json.dumps(data).encode()
             results[symbol] = {"status": "warmed", "entries": 3}
-        return JSONResponse({"success": True, "data": {
-            "results": results, "entries_before": before, "entries_after": len(state.answers),
-            "entries_added": len(state.answers) - before, "duration_ms": 1.0}})
+        return JSONResponse(
+            {
+                "success": True,
+                "data": {
+                    "results": results,
+                    "entries_before": before,
+                    "entries_after": len(state.answers),
+                    "entries_added": len(state.answers) - before,
+                    "duration_ms": 1.0,
+                },
+            }
+        )
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return error(404, "not_found", "no such path")
@@ -243,7 +314,9 @@ def create_app(state: FakeState) -> Starlette:
         Route("/metrics", metrics),
         Route("/cache/clear", clear, methods=["POST"]),
         Route("/cache/warm", warm, methods=["POST"]),
-        *[Route(f"/{kind}", _market(state, kind), methods=["POST"])
-          for kind in ("price", "comprehensive_analysis", "volume_spike", "cvd")],
+        *[
+            Route(f"/{kind}", _market(state, kind), methods=["POST"])
+            for kind in ("price", "comprehensive_analysis", "volume_spike", "cvd")
+        ],
     ]
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})

@@ -20,7 +20,7 @@ from marketcache.check.rubric import HIT_RATE_TARGET_PCT
 
 C = Category.CACHE
 SERVED_FROM_CACHE = frozenset({"hit", "stale"})
-WINDOW_REQUESTS = 24
+MAX_WINDOW_REQUESTS = 24
 
 
 async def stats(ctx: RunContext) -> dict[str, Any] | None:
@@ -161,7 +161,8 @@ async def _hit_rate(ctx: RunContext, window: _Window) -> TestResult:
     name = "hit rate after warm-up"
     target = f"≥ {HIT_RATE_TARGET_PCT:.0f} % of lookups"
     window.before = await stats(ctx)
-    for i in range(WINDOW_REQUESTS):
+    requests = min(MAX_WINDOW_REQUESTS, 2 * len(MARKET_ENDPOINTS) * len(ctx.config.symbols))
+    for i in range(requests):
         endpoint = MARKET_ENDPOINTS[i % len(MARKET_ENDPOINTS)]
         symbol = ctx.config.symbols[(i // len(MARKET_ENDPOINTS)) % len(ctx.config.symbols)]
         reply = await ctx.market(endpoint, symbol)
