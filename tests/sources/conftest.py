@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from binance_stub import StubExchange, start_stub
+
+from tests.sources.binance_stub import StubExchange, start_stub
 
 
 @pytest.fixture

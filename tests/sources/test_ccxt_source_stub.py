@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from binance_stub import AGG_TRADES, KLINES, Scripted, StubExchange
 
 from marketcache.config import Settings
 from marketcache.errors import (
@@ -18,6 +17,7 @@ from marketcache.errors import (
     UpstreamTimeout,
 )
 from marketcache.sources.ccxt import CcxtSource, exchange_config
+from tests.sources.binance_stub import AGG_TRADES, KLINES, Scripted, StubExchange
 
 
 @pytest.fixture
