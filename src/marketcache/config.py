@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     refresh_ahead_loads_per_s: float = Field(5.0, gt=0)
     refresh_ahead_concurrency: int = Field(4, gt=0)
     purge_interval_s: float = Field(5.0, gt=0)
+    fast_path: bool = Field(True, description="serve cache hits before FastAPI routing")
 
     # L2
     redis_url: str | None = None

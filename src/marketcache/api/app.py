@@ -100,6 +100,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(market.router)
     app.include_router(admin.router)
-    app.add_middleware(HitFastPath)  # inside BodyLimit: bodies it reads are already bounded
+    if settings.fast_path:
+        app.add_middleware(HitFastPath)  # inside BodyLimit: the bodies it reads are bounded
     app.add_middleware(errors.BodyLimit)
     return app
