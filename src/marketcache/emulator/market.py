@@ -37,22 +37,36 @@ def fmt(value: float) -> str:
 
 def kline_rows(candles: Candles, step: float) -> list[KlineRow]:
     """Binance's 12-column kline rows for the given candles."""
+    columns = zip(
+        candles.open_time.tolist(),
+        candles.open.tolist(),
+        candles.high.tolist(),
+        candles.low.tolist(),
+        candles.close.tolist(),
+        (candles.volume_units * step).tolist(),
+        candles.close_time.tolist(),
+        candles.quote_volume.tolist(),
+        candles.count.tolist(),
+        (candles.taker_units * step).tolist(),
+        candles.taker_quote_volume.tolist(),
+        strict=True,
+    )
     return [
         [
-            int(candles.open_time[i]),
-            fmt(candles.open[i]),
-            fmt(candles.high[i]),
-            fmt(candles.low[i]),
-            fmt(candles.close[i]),
-            fmt(candles.volume_units[i] * step),
-            int(candles.close_time[i]),
-            fmt(candles.quote_volume[i]),
-            int(candles.count[i]),
-            fmt(candles.taker_units[i] * step),
-            fmt(candles.taker_quote_volume[i]),
+            t,
+            f"{o:.8f}",
+            f"{h:.8f}",
+            f"{lo:.8f}",
+            f"{c:.8f}",
+            f"{v:.8f}",
+            ct,
+            f"{q:.8f}",
+            n,
+            f"{tb:.8f}",
+            f"{tq:.8f}",
             "0",
         ]
-        for i in range(len(candles))
+        for t, o, h, lo, c, v, ct, q, n, tb, tq in columns
     ]
 
 
@@ -65,8 +79,10 @@ class Market:
         self.exchange_info: dict[str, Any] = exchange_info()
         self.anchor = RealAnchor(clock.start_ms)
         self._models: dict[str, SymbolModel] = {}
-        self._candles: LRU[tuple[str, str, int, int], Candles] = LRU(4096)
-        self._minutes: LRU[tuple[str, int], MinuteTrades] = LRU(8192)
+        # bounded by what they hold: candles, trades and rows (roughly 100 B, 60 B, 700 B each)
+        self._candles: LRU[tuple[str, str, int, int], Candles] = LRU(400_000, len)
+        self._minutes: LRU[tuple[str, int], MinuteTrades] = LRU(600_000, len)
+        self._rows: LRU[tuple[str, str, int, int], list[KlineRow]] = LRU(100_000, len)
 
     def model(self, symbol: str) -> SymbolModel:
         """The model of a known symbol (callers validate the symbol first)."""
@@ -126,15 +142,27 @@ class Market:
                 count -= 1
         if count <= 0:
             return []
-        candles = self.closed_candles(symbol, interval, first, count)
-        info = self.symbols[symbol]
-        rows = kline_rows(candles, info.step_size)
+        rows = list(self.closed_rows(symbol, interval, first, count))
         live_open = intervals.align(interval, now)
-        if rows and rows[-1][0] == live_open:
+        real = self.anchor.row(live_open) if symbol == REAL_KLINES_SYMBOL else None
+        if rows[-1][0] == live_open and not (real and interval == REAL_KLINES_INTERVAL):
+            candles = self.closed_candles(symbol, interval, first, count)
             rows[-1] = self._live_row(symbol, interval, candles, len(candles) - 1, now)
-        if symbol == REAL_KLINES_SYMBOL and interval == REAL_KLINES_INTERVAL:
-            rows = [self.anchor.row(row[0]) or row for row in rows]
         return rows
+
+    def closed_rows(
+        self, symbol: str, interval: str, first_open: int, count: int
+    ) -> list[KlineRow]:
+        """Kline rows with full-window values (real ones where recorded); cached, do not mutate."""
+
+        def make() -> list[KlineRow]:
+            candles = self.closed_candles(symbol, interval, first_open, count)
+            rows = kline_rows(candles, self.symbols[symbol].step_size)
+            if symbol == REAL_KLINES_SYMBOL and interval == REAL_KLINES_INTERVAL:
+                rows = [self.anchor.row(row[0]) or row for row in rows]
+            return rows
+
+        return self._rows.get_or_make((symbol, interval, first_open, count), make)
 
     def _live_row(self, symbol: str, interval: str, full: Candles, i: int, now: int) -> KlineRow:
         """The unclosed candle as of `now`: prices so far, volume growing with time."""

@@ -7,6 +7,7 @@ depends on which window of history a request happened to ask for.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +51,7 @@ def normal(seed: int, tag: int, index: npt.ArrayLike) -> FloatArray:
     return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
 
 
+@lru_cache(maxsize=65536)
 def seed_mix(seed: int, tag: int) -> int:
     """Combine a seed and a small tag into a new 64-bit key."""
     x = np.array([(seed ^ (tag * 0x632BE59BD9B4E019)) & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64)
@@ -66,13 +68,13 @@ _AMPLITUDES = np.sqrt(np.minimum(_OCTAVE_MS, _CAP_MS) / 1000.0)
 
 def raw_path(seed: int, times_ms: IntArray) -> FloatArray:
     """Unscaled fractal noise at the given times: continuous, piecewise linear, mean zero."""
-    t = np.asarray(times_ms, dtype=np.int64)
+    t = np.asarray(times_ms, dtype=np.int64).ravel()
     total = np.zeros(t.shape, dtype=np.float64)
     for k, (spacing, amplitude) in enumerate(zip(_OCTAVE_MS, _AMPLITUDES, strict=True)):
         cell = t // spacing
         frac = (t - cell * spacing) / spacing
-        left = uniform(seed, 1000 + k, cell)
-        right = uniform(seed, 1000 + k, cell + 1)
+        both = uniform(seed, 1000 + k, np.concatenate((cell, cell + 1)))
+        left, right = both[: len(cell)], both[len(cell) :]
         total += amplitude * (left + (right - left) * frac - 0.5)
     return total
 
