@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
+import numpy as np
 import pytest
 
 from marketcache.config import Settings
@@ -274,3 +276,40 @@ async def test_weights_are_counted_per_operation(source: CcxtSource) -> None:
         "trades": (2, 4),
     }
     assert source.stats.total_weight == 28
+
+
+async def test_another_exchange_goes_through_ccxts_unified_methods(stub: StubExchange) -> None:
+    # binanceus speaks Binance's API but is not `binance`: the generic path is taken.
+    source = CcxtSource("binanceus", base_url=stub.url)
+    try:
+        assert len(await source.load_markets()) == 315
+        candles = await source.fetch_ohlcv("BTC/USDT", "30m", 5)
+        last = KLINES[-1]
+        assert candles.open_time[-1] == last[0]
+        assert candles.close[-1] == float(last[4])
+        assert candles.close_time[-1] == last[0] + 1_800_000 - 1
+        for name in ("quote_volume", "trades", "taker_buy_volume", "taker_buy_quote_volume"):
+            assert np.isnan(candles.column(name)).all()
+        trades = await source.fetch_trades("BTC/USDT", 4)
+        expected = AGG_TRADES[-4:]
+        assert trades.column("is_buyer_maker").tolist() == [float(t["m"]) for t in expected]
+        assert trades.column("id").tolist() == [t["a"] for t in expected]
+        assert (await source.fetch_ticker("BTC/USDT")).last == 37100.5
+        assert {op: c.weight for op, c in source.stats.operations.items()} == {
+            "markets": 1,
+            "ohlcv": 1,
+            "trades": 1,
+            "ticker": 1,
+        }
+        assert source.source_name == "binanceus"
+    finally:
+        await source.close()
+
+
+async def test_concurrent_first_requests_share_one_markets_load(
+    source: CcxtSource, stub: StubExchange
+) -> None:
+    tickers = await asyncio.gather(*(source.fetch_ticker("BTC/USDT") for _ in range(5)))
+    assert {t.last for t in tickers} == {37100.5}
+    assert stub.count("/api/v3/exchangeInfo") == 1
+    assert stub.count("/api/v3/ticker/24hr") == 5

@@ -181,7 +181,7 @@ class CcxtSource:
 
     def check_timeframe(self, timeframe: str) -> str:
         """`timeframe` if the exchange offers it; raises `UnsupportedTimeframe`."""
-        if timeframe not in self._exchange.timeframes:
+        if not isinstance(timeframe, str) or timeframe not in self._exchange.timeframes:
             raise UnsupportedTimeframe(str(timeframe), self._timeframes)
         return timeframe
 
@@ -278,7 +278,12 @@ class CcxtSource:
         *,
         symbol: str | None = None,
     ) -> T:
-        """Run one upstream request, count it, validate its answer, translate its errors."""
+        """Run one upstream request, count it, validate its answer, translate its errors.
+
+        `Retry-After` is read from ccxt's `last_response_headers`, which concurrent calls
+        share: under concurrency the figure may come from a neighbouring response (a
+        429 from Binance applies to the whole IP, so it is still the right order).
+        """
         weight = weights.weight_of(self._id, operation)
         try:
             result = parse(await request())
