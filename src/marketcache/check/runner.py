@@ -7,7 +7,6 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,7 +24,18 @@ from marketcache.check.context import MARKET_ENDPOINTS, Check, RunConfig, RunCon
 from marketcache.check.report import Report, render
 from marketcache.check.results import Category, Status, TestResult
 
-Listener = Callable[[Check | None, TestResult | None], None]
+
+class Listener:
+    """Hears how a run goes (the progress bar, or plain lines); by default hears nothing."""
+
+    def planned(self, count: int) -> None:
+        """The run will perform `count` tests."""
+
+    def starting(self, check: Check) -> None:
+        """A test is about to run."""
+
+    def finished(self, check: Check, result: TestResult) -> None:
+        """A test has ended."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -157,6 +167,7 @@ async def execute(config: RunConfig, listener: Listener | None = None) -> Report
         config.url, ledger=ledger, timeout_s=config.timeout_s, admin_token=config.admin_token
     )
     ctx = RunContext(config=config, client=client, ledger=ledger)
+    listener = listener or Listener()
     results: list[TestResult] = []
     async with client:
         unreachable = await _discover(ctx)
@@ -169,17 +180,12 @@ async def execute(config: RunConfig, listener: Listener | None = None) -> Report
                 *tests_performance.plan(ctx),
                 *tests_reliability.plan(ctx),
             ]
-            if listener:
-                listener(
-                    None, TestResult("plan", Category.FUNCTIONAL, Status.NA, "", str(len(checks)))
-                )
+            listener.planned(len(checks))
             for check in checks:
-                if listener:
-                    listener(check, None)
+                listener.starting(check)
                 result = await _guarded(check)
                 results.append(result)
-                if listener:
-                    listener(check, result)
+                listener.finished(check, result)
     return Report(
         config=config,
         started_at=started_at,
@@ -207,6 +213,37 @@ async def _guarded(check: Check) -> TestResult:
         )
 
 
+class _ProgressBar(Listener):
+    """A rich progress bar: one step per test, the running test named."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = progress.add_task("connecting", total=None)
+
+    def planned(self, count: int) -> None:
+        self.progress.update(self.task, total=count, description="starting")
+
+    def starting(self, check: Check) -> None:
+        self.progress.update(self.task, description=f"{check.category.value}: {check.name}")
+
+    def finished(self, check: Check, result: TestResult) -> None:
+        self.progress.advance(self.task)
+
+
+class _PlainLines(Listener):
+    """One plain line per finished test, for CI logs."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def finished(self, check: Check, result: TestResult) -> None:
+        self.console.print(
+            f"[{result.status.value:>5}] {check.category.value}: {check.name}: {result.measured}",
+            markup=False,
+            highlight=False,
+        )
+
+
 def _run_with_progress(config: RunConfig, console: Console) -> Report:
     columns = (
         SpinnerColumn(),
@@ -216,30 +253,11 @@ def _run_with_progress(config: RunConfig, console: Console) -> Report:
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("connecting", total=None)
-
-        def listen(check: Check | None, result: TestResult | None) -> None:
-            if check is None and result is not None:
-                progress.update(task, total=int(result.target), description="starting")
-            elif result is None and check is not None:
-                progress.update(task, description=f"{check.category.value}: {check.name}")
-            else:
-                progress.advance(task)
-
-        return asyncio.run(execute(config, listen))
+        return asyncio.run(execute(config, _ProgressBar(progress)))
 
 
 def _run_plain(config: RunConfig, console: Console) -> Report:
-    def listen(check: Check | None, result: TestResult | None) -> None:
-        if check is not None and result is not None:
-            console.print(
-                f"[{result.status.value:>5}] {check.category.value}: {check.name}: "
-                f"{result.measured}",
-                markup=False,
-                highlight=False,
-            )
-
-    return asyncio.run(execute(config, listen))
+    return asyncio.run(execute(config, _PlainLines(console)))
 
 
 def run(args: argparse.Namespace) -> int:
