@@ -28,6 +28,7 @@ from marketcache.emulator.trades import MINUTE, MinuteTrades, minute_trades
 KlineRow = list[Any]
 TICKER_INTERVAL = "30m"  # the 24h ticker aggregates the last 48 candles of this interval
 TICKER_CANDLES = 48
+HOUR = 60 * MINUTE
 
 
 def fmt(value: float) -> str:
@@ -104,8 +105,10 @@ class Market:
         """Every trade of the 1m candle opening at `minute_open` (future ones included)."""
 
         def make() -> MinuteTrades:
-            candle = self.closed_candles(symbol, "1m", minute_open, 1)
-            return minute_trades(self.model(symbol), candle, 0)
+            # candles come in hour blocks: one vectorized draw serves 60 minutes of trades
+            block_open = minute_open // HOUR * HOUR
+            block = self.closed_candles(symbol, "1m", block_open, 60)
+            return minute_trades(self.model(symbol), block, (minute_open - block_open) // MINUTE)
 
         return self._minutes.get_or_make((symbol, minute_open), make)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketcache.emulator.market import Market, fmt
+from marketcache.emulator.market import Market
 from marketcache.emulator.trades import AGG_IDS_PER_MINUTE, MINUTE, MinuteTrades
 
 HOUR = 60 * MINUTE
@@ -12,18 +12,19 @@ MAX_LOOKBACK_MINUTES = 24 * 60
 
 
 def _rows(trades: MinuteTrades, step: float, lo: int, hi: int) -> list[dict[str, Any]]:
+    columns = zip(
+        trades.agg_id[lo:hi].tolist(),
+        trades.price[lo:hi].tolist(),
+        (trades.qty_units[lo:hi] * step).tolist(),
+        trades.first_id[lo:hi].tolist(),
+        trades.last_id[lo:hi].tolist(),
+        trades.time[lo:hi].tolist(),
+        trades.buyer_is_maker[lo:hi].tolist(),
+        strict=True,
+    )
     return [
-        {
-            "a": int(trades.agg_id[j]),
-            "p": fmt(trades.price[j]),
-            "q": fmt(trades.qty_units[j] * step),
-            "f": int(trades.first_id[j]),
-            "l": int(trades.last_id[j]),
-            "T": int(trades.time[j]),
-            "m": bool(trades.buyer_is_maker[j]),
-            "M": True,
-        }
-        for j in range(lo, hi)
+        {"a": a, "p": f"{p:.8f}", "q": f"{q:.8f}", "f": f, "l": last, "T": t, "m": m, "M": True}
+        for a, p, q, f, last, t, m in columns
     ]
 
 

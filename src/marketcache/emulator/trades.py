@@ -87,11 +87,12 @@ def minute_trades(model: SymbolModel, candle: Candles, i: int) -> MinuteTrades:
     qty = np.empty(n, dtype=np.int64)
     qty[is_buy] = _split(taker, buyers, weights[is_buy])
     qty[~is_buy] = _split(units - taker, n - buyers, weights[~is_buy])
-    # prices follow the symbol's path, pinned to the candle's open, close, high and low
+    # prices are pinned to the candle's open, close, high and low
     o, h, low, c = (float(x[i]) for x in (candle.open, candle.high, candle.low, candle.close))
-    path = np.exp(model.log_price(times))
-    jitter = (noise.uniform(seed, _TAG_JITTER, idx) - 0.5) * (h - low) * 0.3
-    prices = np.clip(model.round_price(path + jitter), low, h)
+    # a noisy line from open to close (cheaper than the full path, same ends)
+    line = o + (c - o) * (offsets / MINUTE)
+    jitter = (noise.uniform(seed, _TAG_JITTER, idx) - 0.5) * (h - low) * 0.6
+    prices = np.clip(model.round_price(line + jitter), low, h)
     prices[0], prices[-1] = o, c
     inner = prices[1:-1]
     top = 1 + int(np.argmax(inner))
