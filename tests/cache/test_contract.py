@@ -365,3 +365,32 @@ async def test_stats_report_occupancy(make_cache: MakeCache) -> None:
     as_dict = stats.to_dict()
     assert as_dict["entries"] == 5
     assert as_dict["used_fraction"] == stats.used_fraction
+
+
+def test_results_built_on_the_hit_path_are_ordinary_frozen_results() -> None:
+    import dataclasses
+
+    from marketcache.cache import Result
+    from marketcache.cache.entry import make_result
+
+    fast = make_result(b"v", "hit", 1.5, 10.0)
+    assert fast == Result(b"v", "hit", 1.5, 10.0)
+    assert hash(fast) == hash(Result(b"v", "hit", 1.5, 10.0))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.status = "miss"  # type: ignore[misc]
+
+
+async def test_cache_as_async_context_manager(make_cache: MakeCache) -> None:
+    async with make_cache() as cache:
+        assert cache.tasks()["purge"].running
+        await cache.get_or_load("k", Gate(), FR)
+        assert "k" in cache
+        assert len(cache) == 1
+    assert not cache.tasks()["purge"].running
+
+
+def test_freshness_rejects_negative_windows() -> None:
+    with pytest.raises(ValueError, match=">= 0"):
+        Freshness(fresh=-1.0, stale=1.0)
+    with pytest.raises(ValueError, match=">= 0"):
+        Freshness(fresh=1.0, stale=float("nan"))

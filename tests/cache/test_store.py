@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from marketcache.cache import ENTRY_OVERHEAD, Store, entry_size
-from marketcache.cache.policy import POLICIES
+from marketcache.cache.policy import POLICIES, LRUPolicy, S3FIFOPolicy
 
 ALL = sorted(POLICIES)
 
@@ -19,6 +19,9 @@ def test_entry_size_counts_key_value_and_overhead() -> None:
     assert entry_size("k", b"x" * 1000) == small + 1000
     assert entry_size("kk", b"") == small + 1
     assert small > ENTRY_OVERHEAD
+    assert Store(1000, "sieve").size_of("k", b"x") == entry_size("k", b"x")
+    assert Store(1000, "lru").size_of("k", b"x") == entry_size("k", b"x", LRUPolicy.entry_overhead)
+    assert Store(1000, "s3fifo").size_of("k", b"") > Store(1000, "lru").size_of("k", b"")
 
 
 @pytest.mark.parametrize("policy", ALL)
@@ -69,7 +72,9 @@ def test_remove_prefix_and_clear(policy: str) -> None:
 
 
 def test_lru_evicts_the_least_recently_read() -> None:
-    store = Store(3 * entry_size("k0", b"x" * 100), "lru", max_entry_share=1.0)
+    store = Store(
+        3 * entry_size("k0", b"x" * 100, LRUPolicy.entry_overhead), "lru", max_entry_share=1.0
+    )
     for key in ["k0", "k1", "k2"]:
         put(store, key)
     store.policy.access(store.entries["k0"])
@@ -94,7 +99,7 @@ def test_sieve_keeps_visited_entries_and_evicts_unvisited() -> None:
 
 
 def test_s3fifo_sends_one_hit_wonders_out_and_returning_keys_to_main() -> None:
-    size = entry_size("k00", b"x" * 100)
+    size = entry_size("k00", b"x" * 100, S3FIFOPolicy.entry_overhead)
     store = Store(10 * size, "s3fifo", max_entry_share=1.0)
     for i in range(10):
         put(store, f"k{i:02d}")

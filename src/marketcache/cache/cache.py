@@ -10,22 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any, Literal
 
-from marketcache.cache.backend import Backend, BackendEntry
-from marketcache.cache.entry import Entry, Freshness, Loaded, Loader, Result, Status, windows
-from marketcache.cache.flight import CacheOverloaded, Flight, Outcome, wait_done
+from marketcache.cache.backend import Backend
+from marketcache.cache.entry import (
+    Entry,
+    Freshness,
+    Loader,
+    Result,
+    Status,
+    make_result,
+)
+from marketcache.cache.flight import CacheOverloaded, wait_done
 from marketcache.cache.l2 import BackendErrorHook, GuardedBackend
+from marketcache.cache.loading import LoadErrorHook, Loads
 from marketcache.cache.stats import CacheStats, Counters, TaskState
 from marketcache.cache.store import Store
 from marketcache.cache.upkeep import Upkeep
 from marketcache.clock import Clock, SystemClock
-from marketcache.errors import CacheError, LoadTimeout
+from marketcache.errors import LoadTimeout
 
 log = logging.getLogger(__name__)
-
-LoadErrorHook = Callable[[str, BaseException], None]
 
 
 class Cache:
@@ -62,26 +68,29 @@ class Cache:
         self._entries = self._store.entries  # the hit path reads these two directly
         self._touch = self._store.policy.access
         self._counters = Counters()
-        self._flights: dict[str, Flight] = {}
-        self._load_tasks: set[asyncio.Task[None]] = set()
-        self._background_tasks: set[asyncio.Task[None]] = set()
-        self._side_tasks: set[asyncio.Task[None]] = set()
         self._wait_deadline = wait_deadline
         self._max_waiters = max_waiters
-        self._load_timeout = load_timeout
-        self._error_backoff = error_backoff
-        self._on_load_error = on_load_error
         self._backend = (
             GuardedBackend(backend, self._clock, self._counters, backend_retry, on_backend_error)
             if backend is not None
             else None
         )
+        self._loads = Loads(
+            self._clock,
+            self._store,
+            self._counters,
+            self._backend,
+            load_timeout=load_timeout,
+            error_backoff=error_backoff,
+            on_load_error=on_load_error,
+        )
+        self._flights = self._loads.flights
         self._upkeep = Upkeep(
             self._clock,
             self._entries,
             self._flights,
-            expire=self._expire,
-            refresh=self._refresh,
+            expire=self._loads.expire,
+            refresh=self._loads.refresh_ahead,
             purge_interval=purge_interval,
             refresh_ahead=refresh_ahead,
             refresh_at=refresh_at,
@@ -89,6 +98,8 @@ class Cache:
             loads_per_s=refresh_loads_per_s,
             concurrency=refresh_concurrency,
         )
+        self._loads.on_stored(self._upkeep.scheduled)
+        self._side_tasks: set[asyncio.Task[None]] = set()
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -112,10 +123,10 @@ class Cache:
                 counters.hits += 1
                 self._touch(entry)
                 entry.read_fresh = True
-                return Result(entry.value, "hit", now - entry.stored_at, entry.stored_at)
+                return make_result(entry.value, "hit", now - entry.stored_at, entry.stored_at)
             if now < entry.stale_until:
                 return self._serve_stale(entry, now)
-            self._expire(entry)
+            self._loads.expire(entry)
         return await self._miss(
             key, loader, freshness, self._wait_deadline if deadline is None else deadline
         )
@@ -135,10 +146,10 @@ class Cache:
             counters.hits += 1
             self._touch(entry)
             entry.read_fresh = True
-            return Result(entry.value, "hit", now - entry.stored_at, entry.stored_at)
+            return make_result(entry.value, "hit", now - entry.stored_at, entry.stored_at)
         if now < entry.stale_until:
             return self._serve_stale(entry, now)
-        self._expire(entry)
+        self._loads.expire(entry)
         return None
 
     def _serve_stale(self, entry: Entry, now: float) -> Result:
@@ -153,12 +164,8 @@ class Cache:
             and entry.freshness is not None
             and _loop_running()
         ):
-            self._start_flight(entry.key, entry.loader, entry.freshness, background=True)
-        return Result(entry.value, "stale", now - entry.stored_at, entry.stored_at)
-
-    def _expire(self, entry: Entry) -> None:
-        self._store.remove(entry.key)
-        self._counters.expirations += 1
+            self._loads.start(entry.key, entry.loader, entry.freshness, background=True)
+        return make_result(entry.value, "stale", now - entry.stored_at, entry.stored_at)
 
     async def _miss(
         self, key: str, loader: Loader, freshness: Freshness, deadline: float
@@ -168,7 +175,7 @@ class Cache:
         leader = flight is None
         status: Status = "miss" if leader else "coalesced"
         if flight is None:
-            flight = self._start_flight(key, loader, freshness, background=False)
+            flight = self._loads.start(key, loader, freshness, background=False)
         elif flight.waiters >= self._max_waiters:
             counters.lookups += 1
             counters.coalesced += 1
@@ -205,171 +212,11 @@ class Cache:
             else:
                 counters.stale_hits += 1
 
-    # ---- loading -------------------------------------------------------------------------
-
-    def _start_flight(
-        self, key: str, loader: Loader, freshness: Freshness, *, background: bool
-    ) -> Flight:
-        loop = asyncio.get_running_loop()
-        flight = Flight(key, loop.create_future(), background)
-        self._flights[key] = flight
-        task = loop.create_task(self._run_flight(flight, loader, freshness))
-        flight.task = task
-        self._load_tasks.add(task)
-        task.add_done_callback(self._load_tasks.discard)
-        if background:
-            self._background_tasks.add(task)
-            task.add_done_callback(self._background_tasks.discard)
-        return flight
-
-    async def _run_flight(self, flight: Flight, loader: Loader, freshness: Freshness) -> None:
-        try:
-            outcome = await self._produce(flight, loader, freshness)
-        except asyncio.CancelledError:
-            self._finish(
-                flight, Outcome("error", error=CacheError(f"load of {flight.key!r} cancelled"))
-            )
-            raise
-        except Exception as exc:  # a bug of ours: waiters must still wake
-            log.exception("cache flight for %r failed", flight.key)
-            outcome = Outcome("error", error=exc)
-        self._finish(flight, outcome)
-        if outcome.refresh and flight.key not in self._flights:
-            self._start_flight(flight.key, loader, freshness, background=True)
-        if outcome.written is not None and flight.store and self._backend is not None:
-            await self._backend.set(flight.key, outcome.written)
-
-    def _finish(self, flight: Flight, outcome: Outcome) -> None:
-        if self._flights.get(flight.key) is flight:
-            del self._flights[flight.key]
-        if not flight.future.done():
-            flight.future.set_result(outcome)
-
-    async def _produce(self, flight: Flight, loader: Loader, freshness: Freshness) -> Outcome:
-        key = flight.key
-        counters = self._counters
-        l2_stale: BackendEntry | None = None
-        if self._backend is not None:
-            got = await self._backend.get(key)
-            if got is not None:
-                now = self._clock.now()
-                current = self._entries.get(key)
-                if (current is None or got.stored_at > current.stored_at) and now < got.stale_until:
-                    if now < got.fresh_until or not flight.background:
-                        counters.backend_hits += 1
-                        self._keep(flight, got, loader, freshness)
-                        fresh = now < got.fresh_until
-                        outcome = Outcome(
-                            "backend" if fresh else "stale",
-                            got.value,
-                            got.stored_at,
-                            got.stale_until,
-                        )
-                        outcome.refresh = not fresh  # served stale: refresh behind it
-                        return outcome
-                    l2_stale = got
-        counters.loads += 1
-        if flight.background:
-            counters.refreshes += 1
-            if flight.ahead:
-                counters.refresh_ahead += 1
-        try:
-            raw = await self._call_loader(key, loader)
-            if isinstance(raw, Loaded):
-                value, freshness = raw.value, raw.freshness
-            else:
-                value = raw
-            if not isinstance(value, bytes):
-                raise TypeError(f"loader for {key!r} returned {type(value).__name__}, not bytes")
-        except Exception as exc:
-            counters.load_errors += 1
-            self._report_load_error(key, exc)
-            return self._fallback(flight, exc, l2_stale, loader, freshness)
-        stored_at = self._clock.now()
-        fresh_until, stale_until = windows(stored_at, freshness)
-        loaded = BackendEntry(value, stored_at, fresh_until, stale_until)
-        self._keep(flight, loaded, loader, freshness)
-        outcome = Outcome("loaded", value, stored_at, stale_until)
-        outcome.written = loaded
-        return outcome
-
-    async def _call_loader(self, key: str, loader: Loader) -> bytes | Loaded:
-        if self._load_timeout is None:
-            return await loader()
-        inner = asyncio.ensure_future(loader())
-        try:
-            done = await wait_done(inner, self._clock, self._load_timeout)
-        except asyncio.CancelledError:
-            inner.cancel()
-            raise
-        if not done:
-            inner.cancel()
-            raise LoadTimeout(key, self._load_timeout)
-        return inner.result()
-
-    def _fallback(
-        self,
-        flight: Flight,
-        error: Exception,
-        l2_stale: BackendEntry | None,
-        loader: Loader,
-        freshness: Freshness,
-    ) -> Outcome:
-        """After a failed load: the stale value still in its window, else the error."""
-        now = self._clock.now()
-        entry = self._entries.get(flight.key)
-        if flight.store and entry is not None:
-            if now < entry.stale_until:
-                entry.retry_at = now + self._error_backoff  # the window itself is never extended
-                return Outcome("stale", entry.value, entry.stored_at, entry.stale_until, error)
-            self._expire(entry)
-        if flight.store and l2_stale is not None and now < l2_stale.stale_until:
-            kept = self._keep(flight, l2_stale, loader, freshness)
-            if kept is not None:
-                kept.retry_at = now + self._error_backoff
-            return Outcome("stale", l2_stale.value, l2_stale.stored_at, l2_stale.stale_until, error)
-        return Outcome("error", error=error)
-
-    def _keep(
-        self, flight: Flight, got: BackendEntry, loader: Loader, freshness: Freshness
-    ) -> Entry | None:
-        """Put a loaded value in L1 (unless invalidated meanwhile) and schedule its upkeep."""
-        if not flight.store:
-            return None
-        entry = self._store.put(
-            flight.key, got.value, got.stored_at, got.fresh_until, got.stale_until
-        )
-        if entry is None:
-            return None
-        entry.loader = loader
-        entry.freshness = freshness
-        self._upkeep.scheduled(entry)
-        return entry
-
-    def _refresh(self, entry: Entry) -> asyncio.Task[None]:
-        """Start a refresh-ahead load of `entry` (the upkeep checked it may run)."""
-        assert entry.loader is not None
-        assert entry.freshness is not None
-        flight = self._start_flight(entry.key, entry.loader, entry.freshness, background=True)
-        flight.ahead = True
-        assert flight.task is not None
-        return flight.task
-
-    def _report_load_error(self, key: str, error: BaseException) -> None:
-        log.debug("load of %r failed: %r", key, error)
-        if self._on_load_error is not None:
-            try:
-                self._on_load_error(key, error)
-            except Exception:
-                log.exception("on_load_error hook failed")
-
     # ---- invalidation --------------------------------------------------------------------
 
     def invalidate(self, key: str) -> bool:
         """Drop `key` from L1 and L2 (a load in flight will not store it); whether L1 held it."""
-        flight = self._flights.pop(key, None)
-        if flight is not None:
-            flight.store = False
+        self._loads.forget(key)
         removed = self._store.remove(key) is not None
         self._counters.invalidations += removed
         if self._backend is not None:
@@ -378,8 +225,7 @@ class Cache:
 
     def invalidate_prefix(self, prefix: str) -> int:
         """Drop every key starting with `prefix`; how many L1 held."""
-        for key in [k for k in self._flights if k.startswith(prefix)]:
-            self._flights.pop(key).store = False
+        self._loads.forget_prefix(prefix)
         removed = self._store.remove_prefix(prefix)
         self._counters.invalidations += removed
         if self._backend is not None:
@@ -388,9 +234,7 @@ class Cache:
 
     def clear(self) -> int:
         """Drop everything (L1, L2, loads in flight will not be stored); how many L1 held."""
-        for flight in self._flights.values():
-            flight.store = False
-        self._flights.clear()
+        self._loads.forget_all()
         removed = self._store.clear()
         self._upkeep.clear()
         self._counters.invalidations += removed
@@ -419,7 +263,7 @@ class Cache:
         Loads that callers wait on are left to finish (bounded by load_timeout).
         """
         await self._upkeep.stop()
-        doomed = list(self._background_tasks)
+        doomed = list(self._loads.background_tasks)
         for task in doomed:
             task.cancel()
         side = list(self._side_tasks)

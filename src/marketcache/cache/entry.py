@@ -9,6 +9,8 @@ from typing import Literal
 
 Status = Literal["hit", "stale", "miss", "coalesced"]
 
+NEVER = -math.inf  # one shared float rather than one per entry
+
 
 @dataclass(frozen=True, slots=True)
 class Freshness:
@@ -85,7 +87,7 @@ class Entry:
         self.loader: Loader | None = None  # the last loader seen for the key (refreshes)
         self.freshness: Freshness | None = None  # the freshness that goes with it
         self.read_fresh = False  # read during the current fresh window (refresh-ahead)
-        self.retry_at = -math.inf  # no background refresh before this (after a failure)
+        self.retry_at = NEVER  # no background refresh before this (after a failure)
         self.mark = 0  # policy: SIEVE's visited bit, S3-FIFO's frequency
         self.segment = 0  # policy: S3-FIFO's queue
         self.prev: Entry | None = None  # policy: SIEVE's list
@@ -99,3 +101,26 @@ def windows(stored_at: float, freshness: Freshness) -> tuple[float, float]:
     """The end of the fresh window and of the stale window for a value loaded at `stored_at`."""
     fresh_until = stored_at + freshness.fresh
     return fresh_until, fresh_until + freshness.stale
+
+
+_new = object.__new__
+_slots = vars(Result)  # the slot descriptors
+_set_value = _slots["value"].__set__
+_set_status = _slots["status"].__set__
+_set_age = _slots["age"].__set__
+_set_stored_at = _slots["stored_at"].__set__
+
+
+def make_result(value: bytes, status: Status, age: float, stored_at: float) -> Result:
+    """`Result(value, status, age, stored_at)`, built for the hit path.
+
+    A frozen dataclass's __init__ goes through object.__setattr__ once per field
+    (about 0.5 µs here); setting the slots through their descriptors gives the
+    same immutable object in about half the time.
+    """
+    result: Result = _new(Result)
+    _set_value(result, value)
+    _set_status(result, status)
+    _set_age(result, age)
+    _set_stored_at(result, stored_at)
+    return result

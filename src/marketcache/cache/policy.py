@@ -19,6 +19,7 @@ class EvictionPolicy(Protocol):
     """The order in which a byte-bounded store gives entries up."""
 
     name: str
+    entry_overhead: int  # bytes of bookkeeping per entry, added to each entry's counted size
 
     def insert(self, entry: Entry) -> None:
         """A new entry joined the store."""
@@ -49,6 +50,7 @@ class LRUPolicy:
     """Least recently used: a read moves the entry to the young end."""
 
     name = "lru"
+    entry_overhead = 96  # an OrderedDict node and slot
 
     def __init__(self, max_bytes: int) -> None:
         self._order: OrderedDict[str, Entry] = OrderedDict()
@@ -80,6 +82,7 @@ class SievePolicy:
     """
 
     name = "sieve"
+    entry_overhead = 0  # its links live in the Entry's slots
 
     def __init__(self, max_bytes: int) -> None:
         self._head: Entry | None = None  # newest
@@ -148,6 +151,7 @@ class S3FIFOPolicy:
     """
 
     name = "s3fifo"
+    entry_overhead = 96 + 192  # an OrderedDict node, and a ghost key (as many as main holds)
 
     def __init__(self, max_bytes: int, small_share: float = 0.1) -> None:
         self._small: OrderedDict[str, Entry] = OrderedDict()

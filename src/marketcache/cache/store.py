@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import sys
 
-from marketcache.cache.entry import Entry
+from marketcache.cache.entry import NEVER, Entry
 from marketcache.cache.policy import EvictionPolicy, make_policy
 
 # Bytes an entry costs beyond its key and value objects (whose own sizes come from
-# sys.getsizeof, headers included): the Entry object and its floats, its slot in
-# the store's dict, the policy's bookkeeping (an OrderedDict node for LRU and
-# S3-FIFO), its items in the purge and refresh-ahead heaps, and the loader
-# closure kept for refreshes. Measured with tracemalloc on 100k entries by
-# bench/cache_memory.py (about 520-560 bytes depending on the policy), rounded up.
-ENTRY_OVERHEAD = 600
+# sys.getsizeof, headers included), with SIEVE: the Entry object with its size int
+# and time floats, its slot in the store's dict, its items in the purge and
+# refresh-ahead heaps, and the loader closure kept for refreshes (~250 B for a
+# closure with a default argument, as a service builds per request). Policies
+# add their own bookkeeping (`entry_overhead`). Measured by RSS growth over 100k
+# entries in bench/cache_memory.py, so that the count does not undercount memory.
+ENTRY_OVERHEAD = 830
 
 
-def entry_size(key: str, value: bytes) -> int:
+def entry_size(key: str, value: bytes, policy_overhead: int = 0) -> int:
     """The bytes an entry for `key` holding `value` is counted as."""
-    return sys.getsizeof(key) + sys.getsizeof(value) + ENTRY_OVERHEAD
+    return sys.getsizeof(key) + sys.getsizeof(value) + ENTRY_OVERHEAD + policy_overhead
 
 
 class Store:
@@ -36,6 +37,7 @@ class Store:
         self.max_bytes = max_bytes
         self.max_entry_bytes = int(max_bytes * max_entry_share)
         self.policy: EvictionPolicy = make_policy(policy, max_bytes)
+        self._policy_overhead = self.policy.entry_overhead
         self.entries: dict[str, Entry] = {}
         self.bytes = 0
         self.evictions = 0
@@ -43,6 +45,10 @@ class Store:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def size_of(self, key: str, value: bytes) -> int:
+        """The bytes an entry for `key` holding `value` is counted as in this store."""
+        return sys.getsizeof(key) + sys.getsizeof(value) + ENTRY_OVERHEAD + self._policy_overhead
 
     def put(
         self, key: str, value: bytes, stored_at: float, fresh_until: float, stale_until: float
@@ -52,7 +58,7 @@ class Store:
         A value larger than the entry share of the bound is not stored, and an
         older value for the key is dropped with it (it is outdated).
         """
-        size = entry_size(key, value)
+        size = self.size_of(key, value)
         if size > self.max_entry_bytes:
             self.rejected += 1
             self.remove(key)
@@ -71,7 +77,7 @@ class Store:
             entry.fresh_until = fresh_until
             entry.stale_until = stale_until
             entry.read_fresh = False
-            entry.retry_at = -float("inf")
+            entry.retry_at = NEVER
             self.bytes += size - old_size
             self.policy.update(entry, old_size)
         self._evict_to_bound()

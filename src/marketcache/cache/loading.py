@@ -1,0 +1,235 @@
+"""Loads: one flight per key, L2 consulted first, stale-if-error fallback, results kept in L1."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from marketcache.cache.backend import BackendEntry
+from marketcache.cache.entry import Entry, Freshness, Loaded, Loader, windows
+from marketcache.cache.flight import Flight, Outcome, wait_done
+from marketcache.cache.l2 import GuardedBackend
+from marketcache.cache.stats import Counters
+from marketcache.cache.store import Store
+from marketcache.clock import Clock
+from marketcache.errors import CacheError, LoadTimeout
+
+log = logging.getLogger(__name__)
+
+LoadErrorHook = Callable[[str, BaseException], None]
+
+
+class Loads:
+    """The loads in flight, by key, and what happens when each one ends.
+
+    Each load runs in its own task and resolves its flight's future with an
+    `Outcome` (never an exception), so waiters may give up or be cancelled
+    without stopping it. A flight whose key is invalidated meanwhile hands its
+    value to its waiters but stores nothing (`Flight.store`).
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        store: Store,
+        counters: Counters,
+        backend: GuardedBackend | None,
+        *,
+        load_timeout: float | None,
+        error_backoff: float,
+        on_load_error: LoadErrorHook | None,
+    ) -> None:
+        self._clock = clock
+        self._store = store
+        self._entries = store.entries
+        self._counters = counters
+        self._backend = backend
+        self._load_timeout = load_timeout
+        self._error_backoff = error_backoff
+        self._on_load_error = on_load_error
+        self._on_stored: Callable[[Entry], None] = lambda entry: None
+        self.flights: dict[str, Flight] = {}
+        self._load_tasks: set[asyncio.Task[None]] = set()
+        self.background_tasks: set[asyncio.Task[None]] = set()
+
+    def on_stored(self, hook: Callable[[Entry], None]) -> None:
+        """Call `hook` with every entry a load puts in L1 (the upkeep schedules it)."""
+        self._on_stored = hook
+
+    def expire(self, entry: Entry) -> None:
+        """Drop an entry past its stale window."""
+        self._store.remove(entry.key)
+        self._counters.expirations += 1
+
+    def start(self, key: str, loader: Loader, freshness: Freshness, *, background: bool) -> Flight:
+        """Start the load of `key` (there is no flight for it yet)."""
+        loop = asyncio.get_running_loop()
+        flight = Flight(key, loop.create_future(), background)
+        self.flights[key] = flight
+        task = loop.create_task(self._run_flight(flight, loader, freshness))
+        flight.task = task
+        self._load_tasks.add(task)
+        task.add_done_callback(self._load_tasks.discard)
+        if background:
+            self.background_tasks.add(task)
+            task.add_done_callback(self.background_tasks.discard)
+        return flight
+
+    async def _run_flight(self, flight: Flight, loader: Loader, freshness: Freshness) -> None:
+        try:
+            outcome = await self._produce(flight, loader, freshness)
+        except asyncio.CancelledError:
+            self._finish(
+                flight, Outcome("error", error=CacheError(f"load of {flight.key!r} cancelled"))
+            )
+            raise
+        except Exception as exc:  # a bug of ours: waiters must still wake
+            log.exception("cache flight for %r failed", flight.key)
+            outcome = Outcome("error", error=exc)
+        self._finish(flight, outcome)
+        if outcome.refresh and flight.key not in self.flights:
+            self.start(flight.key, loader, freshness, background=True)
+        if outcome.written is not None and flight.store and self._backend is not None:
+            await self._backend.set(flight.key, outcome.written)
+
+    def _finish(self, flight: Flight, outcome: Outcome) -> None:
+        if self.flights.get(flight.key) is flight:
+            del self.flights[flight.key]
+        if not flight.future.done():
+            flight.future.set_result(outcome)
+
+    async def _produce(self, flight: Flight, loader: Loader, freshness: Freshness) -> Outcome:
+        key = flight.key
+        counters = self._counters
+        l2_stale: BackendEntry | None = None
+        if self._backend is not None:
+            got = await self._backend.get(key)
+            if got is not None:
+                now = self._clock.now()
+                current = self._entries.get(key)
+                if (current is None or got.stored_at > current.stored_at) and now < got.stale_until:
+                    if now < got.fresh_until or not flight.background:
+                        counters.backend_hits += 1
+                        self._keep(flight, got, loader, freshness)
+                        fresh = now < got.fresh_until
+                        outcome = Outcome(
+                            "backend" if fresh else "stale",
+                            got.value,
+                            got.stored_at,
+                            got.stale_until,
+                        )
+                        outcome.refresh = not fresh  # served stale: refresh behind it
+                        return outcome
+                    l2_stale = got
+        counters.loads += 1
+        if flight.background:
+            counters.refreshes += 1
+            if flight.ahead:
+                counters.refresh_ahead += 1
+        try:
+            raw = await self._call_loader(key, loader)
+            if isinstance(raw, Loaded):
+                value, freshness = raw.value, raw.freshness
+            else:
+                value = raw
+            if not isinstance(value, bytes):
+                raise TypeError(f"loader for {key!r} returned {type(value).__name__}, not bytes")
+        except Exception as exc:
+            counters.load_errors += 1
+            self._report_load_error(key, exc)
+            return self._fallback(flight, exc, l2_stale, loader, freshness)
+        stored_at = self._clock.now()
+        fresh_until, stale_until = windows(stored_at, freshness)
+        loaded = BackendEntry(value, stored_at, fresh_until, stale_until)
+        self._keep(flight, loaded, loader, freshness)
+        outcome = Outcome("loaded", value, stored_at, stale_until)
+        outcome.written = loaded
+        return outcome
+
+    async def _call_loader(self, key: str, loader: Loader) -> bytes | Loaded:
+        if self._load_timeout is None:
+            return await loader()
+        inner = asyncio.ensure_future(loader())
+        try:
+            done = await wait_done(inner, self._clock, self._load_timeout)
+        except asyncio.CancelledError:
+            inner.cancel()
+            raise
+        if not done:
+            inner.cancel()
+            raise LoadTimeout(key, self._load_timeout)
+        return inner.result()
+
+    def _fallback(
+        self,
+        flight: Flight,
+        error: Exception,
+        l2_stale: BackendEntry | None,
+        loader: Loader,
+        freshness: Freshness,
+    ) -> Outcome:
+        """After a failed load: the stale value still in its window, else the error."""
+        now = self._clock.now()
+        entry = self._entries.get(flight.key)
+        if flight.store and entry is not None:
+            if now < entry.stale_until:
+                entry.retry_at = now + self._error_backoff  # the window itself is never extended
+                return Outcome("stale", entry.value, entry.stored_at, entry.stale_until, error)
+            self.expire(entry)
+        if flight.store and l2_stale is not None and now < l2_stale.stale_until:
+            kept = self._keep(flight, l2_stale, loader, freshness)
+            if kept is not None:
+                kept.retry_at = now + self._error_backoff
+            return Outcome("stale", l2_stale.value, l2_stale.stored_at, l2_stale.stale_until, error)
+        return Outcome("error", error=error)
+
+    def _keep(
+        self, flight: Flight, got: BackendEntry, loader: Loader, freshness: Freshness
+    ) -> Entry | None:
+        """Put a loaded value in L1 (unless invalidated meanwhile) and schedule its upkeep."""
+        if not flight.store:
+            return None
+        entry = self._store.put(
+            flight.key, got.value, got.stored_at, got.fresh_until, got.stale_until
+        )
+        if entry is None:
+            return None
+        entry.loader = loader
+        entry.freshness = freshness
+        self._on_stored(entry)
+        return entry
+
+    def refresh_ahead(self, entry: Entry) -> asyncio.Task[None]:
+        """Start a refresh-ahead load of `entry` (the upkeep checked that it may run)."""
+        assert entry.loader is not None
+        assert entry.freshness is not None
+        flight = self.start(entry.key, entry.loader, entry.freshness, background=True)
+        flight.ahead = True
+        assert flight.task is not None
+        return flight.task
+
+    def _report_load_error(self, key: str, error: BaseException) -> None:
+        log.debug("load of %r failed: %r", key, error)
+        if self._on_load_error is not None:
+            try:
+                self._on_load_error(key, error)
+            except Exception:
+                log.exception("on_load_error hook failed")
+
+    def forget(self, key: str) -> None:
+        """The key was invalidated: its flight, if any, goes on but stores nothing."""
+        flight = self.flights.pop(key, None)
+        if flight is not None:
+            flight.store = False
+
+    def forget_prefix(self, prefix: str) -> None:
+        """Every key starting with `prefix` was invalidated."""
+        for key in [k for k in self.flights if k.startswith(prefix)]:
+            self.forget(key)
+
+    def forget_all(self) -> None:
+        """The cache was cleared."""
+        for flight in self.flights.values():
+            flight.store = False
+        self.flights.clear()
