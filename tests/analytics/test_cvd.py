@@ -21,7 +21,7 @@ def test_known_deltas_and_running_sum() -> None:
     assert [p["delta"] for p in result["series"]] == [6.0, -6.0, 0.0, 10.0]
     assert [p["cvd"] for p in result["series"]] == [6.0, 0.0, 0.0, 10.0]
     assert [p["time"] for p in result["series"]] == [0, MINUTE_MS, 2 * MINUTE_MS, 3 * MINUTE_MS]
-    assert result["cvd"] == 10.0
+    assert result["latest"] == 10.0
     assert result["buy_volume"] == 25.0
     assert result["sell_volume"] == 15.0
     assert result["buy_share"] == pytest.approx(0.625)
@@ -42,7 +42,7 @@ def test_limit_keeps_the_latest_candles() -> None:
     assert result is not None
     assert result["points"] == 3
     assert result["series"][0]["time"] == 7 * MINUTE_MS
-    assert result["cvd"] == 6.0
+    assert result["latest"] == 6.0
 
 
 @pytest.mark.parametrize(
@@ -99,20 +99,20 @@ def test_from_trades_signs_by_aggressor_and_buckets_in_order() -> None:
     trades = Trades.from_rows("TEST/USDT", rows)
     each = cvd_from_trades(trades)
     assert [p["delta"] for p in each["series"]] == [1.0, -2.0, 3.0, 4.0, -5.0]
-    assert each["cvd"] == 1.0
+    assert each["latest"] == 1.0
     assert each["buy_volume"] == 8.0
     assert each["sell_volume"] == 7.0
     assert each["source"] == "trades"
     grouped = cvd_from_trades(trades, buckets=2)
     assert [p["time"] for p in grouped["series"]] == [1001, 1004]
     assert [p["delta"] for p in grouped["series"]] == [-1.0, 2.0]
-    assert grouped["cvd"] == each["cvd"]
+    assert grouped["latest"] == each["latest"]
     dumps_strict(grouped)
 
 
 def test_from_no_trades() -> None:
     result = cvd_from_trades(Trades.from_rows("TEST/USDT", []))
-    assert result["cvd"] is None
+    assert result["latest"] is None
     assert result["series"] == []
     assert result["trend"] is None
     dumps_strict(result)
@@ -123,7 +123,7 @@ def test_real_series(btc_candles) -> None:
     assert result is not None
     recent = btc_candles.tail(100)
     expected = float(np.sum(2 * recent.taker_buy_volume - recent.volume))
-    assert result["cvd"] == pytest.approx(expected, rel=1e-9)
+    assert result["latest"] == pytest.approx(expected, rel=1e-9)
     assert result["trend"] in {"rising", "falling", "flat"}
     dumps_strict(result)
 
@@ -144,7 +144,7 @@ def test_last_cvd_is_the_sum_of_deltas(rows: list[tuple[float, float, float]], l
     assert result is not None
     deltas = [p["delta"] for p in result["series"]]
     assert len(deltas) == min(limit, len(rows))
-    assert result["cvd"] == pytest.approx(sum(deltas), rel=1e-9, abs=1e-6)
+    assert result["latest"] == pytest.approx(sum(deltas), rel=1e-9, abs=1e-6)
     assert result["trend"] in {None, "rising", "falling", "flat"}
     dumps_strict(result)
 
@@ -162,5 +162,5 @@ def test_trade_cvd_is_the_signed_volume(
     assert result["points"] == min(buckets, len(trades))
     expected = sum(-a if m else a for _, a, m in trades)
     if trades:
-        assert result["cvd"] == pytest.approx(expected, rel=1e-9, abs=1e-6)
+        assert result["latest"] == pytest.approx(expected, rel=1e-9, abs=1e-6)
     dumps_strict(result)

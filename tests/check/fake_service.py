@@ -114,8 +114,14 @@ def _data(kind: str, symbol: str, timeframe: str, body: dict[str, Any], mode: st
             "rsi": 55.0,
             "macd": {"macd": 1.0},
             "bollinger": {"upper": 1.0},
-            "ema": {"20": 1.0},
-            "sma": {"20": 1.0},
+            "moving_averages": {
+                "ema_9": 1.0,
+                "ema_21": 1.0,
+                "ema_50": 1.0,
+                "ema_200": None,
+                "sma_20": 1.0,
+                "sma_50": 1.0,
+            },
             "atr": 1.0,
             "stochastic": {"k": 1.0},
             "adx": {"adx": 20.0},
@@ -124,7 +130,7 @@ def _data(kind: str, symbol: str, timeframe: str, body: dict[str, Any], mode: st
         }
         return {
             **common,
-            "candles": 500,
+            "candles": {"closed": 500},
             "price": price,
             "indicators": {} if mode == "wrong_shapes" else indicators,
             "volume": {"current": 1.0},

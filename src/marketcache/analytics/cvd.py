@@ -81,7 +81,7 @@ def summarize(
     return {
         "source": source,
         "points": len(cvd),
-        "cvd": float(cvd[-1]) if len(cvd) else None,
+        "latest": float(cvd[-1]) if len(cvd) else None,
         "trend": trend,
         "slope_share": as_float(share),
         "flat_share": flat_share,
