@@ -69,9 +69,7 @@ class UnsupportedTimeframe(InputError):
     def __init__(self, timeframe: str, allowed: Sequence[str]) -> None:
         self.timeframe = timeframe
         self.allowed = list(allowed)
-        super().__init__(
-            f"unsupported timeframe {timeframe!r}; allowed: {', '.join(self.allowed)}"
-        )
+        super().__init__(f"unsupported timeframe {timeframe!r}; allowed: {', '.join(self.allowed)}")
 
 
 class InvalidParameter(InputError):

@@ -132,7 +132,9 @@ class Candles:
 
     def tail(self, count: int) -> Candles:
         """The last `count` candles."""
-        return Candles(self.symbol, self.timeframe, self.table[-count:] if count else self.table[:0])
+        return Candles(
+            self.symbol, self.timeframe, self.table[-count:] if count else self.table[:0]
+        )
 
     def to_bytes(self) -> bytes:
         """Serialize for the cache."""
