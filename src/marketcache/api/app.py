@@ -12,12 +12,14 @@ from fastapi.responses import ORJSONResponse
 from marketcache import __version__
 from marketcache.api import errors
 from marketcache.api.fastpath import HitFastPath
-from marketcache.api.routes import admin, health, market
+from marketcache.api.observe import ObserveRequests
+from marketcache.api.routes import admin, health, market, monitoring
 from marketcache.api.runtime import Reachability, Runtime
 from marketcache.cache import Cache
 from marketcache.clock import Clock, SystemClock
 from marketcache.config import Settings
 from marketcache.freshness import MarketFreshness
+from marketcache.monitoring.monitor import Monitor
 from marketcache.service import MarketData
 from marketcache.sources.base import Source
 
@@ -71,6 +73,7 @@ def create_app(
             log.warning("markets not loaded at start (%s); will retry on first request", exc)
         if cache is not None:
             await cache.start()
+        monitor = Monitor(settings, clock, cache, source)
         app.state.runtime = Runtime(
             settings=settings,
             clock=clock,
@@ -79,12 +82,15 @@ def create_app(
             market=market,
             reachability=Reachability(source),
             started_at=clock.now(),
+            monitor=monitor,
         )
+        await monitor.start()
         mode = "uncached (original service)" if cache is None else "cached"
         log.info("marketcache %s serving %s data, %s", __version__, source.source_name, mode)
         try:
             yield
         finally:
+            await monitor.stop()
             if cache is not None:
                 await cache.stop()
             await source.close()
@@ -100,7 +106,9 @@ def create_app(
     app.include_router(health.router)
     app.include_router(market.router)
     app.include_router(admin.router)
+    app.include_router(monitoring.router)
     if settings.fast_path:
         app.add_middleware(HitFastPath)  # inside BodyLimit: the bodies it reads are bounded
     app.add_middleware(errors.BodyLimit)
+    app.add_middleware(ObserveRequests)  # outermost: it sees every answer
     return app

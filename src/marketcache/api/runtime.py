@@ -11,6 +11,7 @@ from fastapi import Request
 from marketcache.cache import Cache
 from marketcache.clock import Clock
 from marketcache.config import Settings
+from marketcache.monitoring.monitor import Monitor
 from marketcache.service import MarketData
 from marketcache.sources.base import Source
 
@@ -52,6 +53,7 @@ class Runtime:
     market: MarketData
     reachability: Reachability
     started_at: float
+    monitor: Monitor | None = None
 
 
 def runtime(request: Request) -> Runtime:

@@ -1,0 +1,69 @@
+"""Operating the cache: health, performance, recommendations and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from marketcache.api import responses
+from marketcache.api.runtime import runtime
+from marketcache.api.schemas import BodyValidationError
+from marketcache.errors import MarketCacheError
+from marketcache.monitoring.metrics import CONTENT_TYPE
+from marketcache.monitoring.monitor import MAX_HOURS, Monitor
+
+router = APIRouter(tags=["monitoring"])
+
+
+class MonitoringOff(MarketCacheError):
+    """The app was built without a monitor."""
+
+    code = "monitoring_unavailable"
+    status = 503
+
+
+def _monitor(request: Request) -> Monitor:
+    monitor = runtime(request).monitor
+    if monitor is None:
+        raise MonitoringOff("monitoring is not running in this service")
+    return monitor
+
+
+def _hours(request: Request) -> int:
+    """`?hours=N`, 1..168, default 1; anything else is a 422 naming `hours`."""
+    raw = request.query_params.get("hours")
+    if raw is None:
+        return 1
+    try:
+        hours = int(raw)
+    except ValueError:
+        raise BodyValidationError(f"hours: {raw!r} is not a whole number", ["hours"]) from None
+    if not 1 <= hours <= MAX_HOURS:
+        raise BodyValidationError(f"hours: must be within 1..{MAX_HOURS}, got {hours}", ["hours"])
+    return hours
+
+
+@router.get("/cache/health", summary="health of the cache: status, metrics, alerts, tasks")
+async def cache_health(request: Request) -> Response:
+    """healthy, degraded (a warning alert) or unhealthy (a critical alert), with the evidence."""
+    return responses.plain(_monitor(request).health())
+
+
+@router.get("/cache/performance", summary="per-minute history, summary and trends")
+async def performance(request: Request) -> Response:
+    """The last `hours` (1..168) minute by minute, the running minute last."""
+    hours = _hours(request)
+    return responses.ok(_monitor(request).performance(hours))
+
+
+@router.get("/cache/recommendations", summary="settings worth changing, with evidence")
+async def recommendations(request: Request) -> Response:
+    """Advice drawn from the last hour; an empty list when nothing is worth changing."""
+    return responses.ok(_monitor(request).recommendations())
+
+
+@router.get("/metrics", summary="Prometheus exposition")
+async def metrics(request: Request) -> Response:
+    """Requests, latency, cache, upstream, tasks and alerts in the Prometheus text format."""
+    body = _monitor(request).metrics.exposition()
+    return Response(content=body, media_type=CONTENT_TYPE)

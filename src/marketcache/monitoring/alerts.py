@@ -1,0 +1,280 @@
+"""Alert rules (the checklist's thresholds) and the book of alerts that are firing.
+
+Thresholds (deployment checklist, "Alert Thresholds"): warning when the hit
+rate is under 70 % or memory over 80 %; critical when the hit rate is under
+50 %, memory over 90 % or the error rate over 5 %. Rates are judged over the
+monitor's recent window; the hit-rate rules apply only once the window holds
+`min_lookups` lookups (a cold cache is not critical), the error rate once it
+holds `min_requests` requests. Stale answers served while the exchange is
+failing raise their own alert, so stale-if-error grace never hides an outage.
+An alert starts when its condition first holds and clears when it no longer does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from marketcache.answer import iso
+from marketcache.clock import Clock
+
+log = logging.getLogger(__name__)
+
+Severity = Literal["warning", "critical"]
+
+HIT_RATE_WARNING = 0.70
+HIT_RATE_CRITICAL = 0.50
+MEMORY_WARNING = 0.80
+MEMORY_CRITICAL = 0.90
+ERROR_RATE_CRITICAL = 0.05
+MIN_LOOKUPS = 100
+MIN_REQUESTS = 20
+STALE_UPSTREAM_ERROR_SHARE = 0.5  # the exchange is "failing" when half its calls fail
+RESOLVED_KEPT = 50
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRules:
+    """The thresholds of every rule (fractions 0..1) and the evidence each needs."""
+
+    hit_rate_warning: float = HIT_RATE_WARNING
+    hit_rate_critical: float = HIT_RATE_CRITICAL
+    memory_warning: float = MEMORY_WARNING
+    memory_critical: float = MEMORY_CRITICAL
+    error_rate_critical: float = ERROR_RATE_CRITICAL
+    min_lookups: int = MIN_LOOKUPS
+    min_requests: int = MIN_REQUESTS
+    stale_upstream_error_share: float = STALE_UPSTREAM_ERROR_SHARE
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What the rules look at: the recent window's rates and counts, and gauges now."""
+
+    lookups: int
+    hit_rate: float | None  # 0..1, over the window
+    memory_fraction: float  # cache bytes / bound, now
+    requests: int
+    error_rate: float | None  # 0..1, over the window
+    stale_answers: int
+    upstream_calls: int
+    upstream_errors: int
+    backend_down: bool = False  # an L2 is configured and unreachable
+    task_errors: Mapping[str, tuple[int, str | None]] | None = None  # task -> (errors, last error)
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A rule that holds now: its severity, the observed value and the threshold crossed."""
+
+    name: str
+    severity: Severity
+    value: float
+    threshold: float
+    message: str
+    unit: str = "percent"
+
+
+def _pct(fraction: float) -> float:
+    return round(fraction * 100, 2)
+
+
+def evaluate(obs: Observation, rules: AlertRules = AlertRules()) -> list[Condition]:
+    """The conditions that hold for `obs`."""
+    found: list[Condition] = []
+    hit_levels: tuple[tuple[Severity, float], ...] = (
+        ("critical", rules.hit_rate_critical),
+        ("warning", rules.hit_rate_warning),
+    )
+    memory_levels: tuple[tuple[Severity, float], ...] = (
+        ("critical", rules.memory_critical),
+        ("warning", rules.memory_warning),
+    )
+    if obs.hit_rate is not None and obs.lookups >= rules.min_lookups:
+        for severity, threshold in hit_levels:
+            if obs.hit_rate < threshold:
+                found.append(
+                    Condition(
+                        "hit_rate_low",
+                        severity,
+                        _pct(obs.hit_rate),
+                        _pct(threshold),
+                        f"cache hit rate {_pct(obs.hit_rate)}% is under {_pct(threshold)}% "
+                        f"over the last {obs.lookups} lookups",
+                    )
+                )
+                break
+    for severity, threshold in memory_levels:
+        if obs.memory_fraction > threshold:
+            found.append(
+                Condition(
+                    "memory_high",
+                    severity,
+                    _pct(obs.memory_fraction),
+                    _pct(threshold),
+                    f"cache memory at {_pct(obs.memory_fraction)}% of CACHE_MAX_MEMORY_MB "
+                    f"(over {_pct(threshold)}%)",
+                )
+            )
+            break
+    if (
+        obs.error_rate is not None
+        and obs.requests >= rules.min_requests
+        and obs.error_rate > rules.error_rate_critical
+    ):
+        found.append(
+            Condition(
+                "error_rate_high",
+                "critical",
+                _pct(obs.error_rate),
+                _pct(rules.error_rate_critical),
+                f"{_pct(obs.error_rate)}% of the last {obs.requests} requests failed "
+                f"(5xx or 429; over {_pct(rules.error_rate_critical)}%)",
+            )
+        )
+    failing_share = obs.upstream_errors / obs.upstream_calls if obs.upstream_calls else 0.0
+    if (
+        obs.stale_answers > 0
+        and obs.upstream_errors > 0
+        and failing_share >= rules.stale_upstream_error_share
+    ):
+        found.append(
+            Condition(
+                "serving_stale_exchange_failing",
+                "warning",
+                _pct(failing_share),
+                _pct(rules.stale_upstream_error_share),
+                f"{obs.stale_answers} stale answers served while {obs.upstream_errors} of "
+                f"{obs.upstream_calls} exchange calls failed: clients get old data",
+            )
+        )
+    if obs.backend_down:
+        found.append(
+            Condition(
+                "l2_unavailable",
+                "warning",
+                1.0,
+                0.0,
+                "the shared L2 (Redis) is unreachable: serving from L1 alone",
+                unit="boolean",
+            )
+        )
+    for task, (errors, last_error) in sorted((obs.task_errors or {}).items()):
+        if errors > 0:
+            found.append(
+                Condition(
+                    f"task_failing:{task}",
+                    "warning",
+                    float(errors),
+                    0.0,
+                    f"background task {task!r} failed {errors} time(s) recently: {last_error}",
+                    unit="count",
+                )
+            )
+    return found
+
+
+@dataclass(slots=True)
+class Alert:
+    """A firing alert: since when, and the latest value seen."""
+
+    name: str
+    severity: Severity
+    since: float
+    value: float
+    threshold: float
+    message: str
+    unit: str
+    resolved_at: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The alert as the API shows it."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "severity": self.severity,
+            "since": iso(self.since),
+            "value": self.value,
+            "threshold": self.threshold,
+            "unit": self.unit,
+            "message": self.message,
+        }
+        if self.resolved_at is not None:
+            out["resolved_at"] = iso(self.resolved_at)
+        return out
+
+
+class AlertBook:
+    """The alerts firing now, updated from the conditions that hold; transitions are logged."""
+
+    def __init__(self, clock: Clock, resolved_kept: int = RESOLVED_KEPT) -> None:
+        self.clock = clock
+        self.active: dict[str, Alert] = {}
+        self.resolved: deque[Alert] = deque(maxlen=resolved_kept)
+
+    def update(self, conditions: Iterable[Condition]) -> list[Alert]:
+        """Start, update or clear alerts so that exactly `conditions` fire; return them."""
+        now = self.clock.now()
+        seen: set[str] = set()
+        for condition in conditions:
+            seen.add(condition.name)
+            alert = self.active.get(condition.name)
+            if alert is None:
+                alert = Alert(
+                    condition.name,
+                    condition.severity,
+                    now,
+                    condition.value,
+                    condition.threshold,
+                    condition.message,
+                    condition.unit,
+                )
+                self.active[condition.name] = alert
+                log.warning(
+                    "alert firing: %s (%s) %s",
+                    alert.name,
+                    alert.severity,
+                    alert.message,
+                    extra={"alert": alert.name, "severity": alert.severity, "value": alert.value},
+                )
+                continue
+            if condition.severity != alert.severity:
+                log.warning(
+                    "alert %s now %s: %s",
+                    alert.name,
+                    condition.severity,
+                    condition.message,
+                    extra={"alert": alert.name, "severity": condition.severity},
+                )
+            alert.severity = condition.severity
+            alert.value = condition.value
+            alert.threshold = condition.threshold
+            alert.message = condition.message
+        for name in [name for name in self.active if name not in seen]:
+            alert = self.active.pop(name)
+            alert.resolved_at = now
+            self.resolved.append(alert)
+            log.info(
+                "alert resolved: %s after %.0f s",
+                name,
+                now - alert.since,
+                extra={"alert": name, "severity": alert.severity},
+            )
+        return self.alerts()
+
+    def alerts(self) -> list[Alert]:
+        """The active alerts, critical first, then by start."""
+        order = {"critical": 0, "warning": 1}
+        return sorted(self.active.values(), key=lambda a: (order[a.severity], a.since, a.name))
+
+
+def status_of(alerts: Iterable[Alert]) -> Literal["healthy", "degraded", "unhealthy"]:
+    """unhealthy with a critical alert, degraded with a warning, healthy with none."""
+    severities = {alert.severity for alert in alerts}
+    if "critical" in severities:
+        return "unhealthy"
+    if "warning" in severities:
+        return "degraded"
+    return "healthy"

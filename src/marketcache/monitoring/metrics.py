@@ -1,0 +1,189 @@
+"""Prometheus exposition: request metrics recorded per request, cache and upstream read at scrape.
+
+Each app has its own `CollectorRegistry` (tests build many apps in one
+process). Requests are counted and timed by endpoint (the route's path, or
+`other` for unknown paths, so label values stay bounded), method, status and
+cache status. The cache's, the exchange's, the background tasks' and the
+alerts' numbers are read by a custom collector when Prometheus scrapes, so the
+hot path pays nothing for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.process_collector import ProcessCollector
+
+from marketcache.cache.stats import CacheStats, TaskState
+from marketcache.monitoring.alerts import Alert
+from marketcache.sources.base import UpstreamStats
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+PREFIX = "marketcache"
+LATENCY_BUCKETS_S = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.2,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+)
+CACHE_COUNTERS = {
+    "lookups": "get_or_load and peek calls that answered",
+    "hits": "lookups answered fresh",
+    "stale_hits": "lookups answered stale (stale-while-revalidate or stale-if-error)",
+    "misses": "lookups that started a load",
+    "coalesced": "lookups that waited on a load another caller started",
+    "loads": "loader calls, foreground and background",
+    "load_errors": "loader calls that failed",
+    "refreshes": "background loads (stale-triggered and refresh-ahead)",
+    "evictions": "entries evicted to stay under the memory bound",
+    "expirations": "entries dropped past their stale window",
+    "rejected": "values too large to store",
+}
+CACHE_GAUGES = {
+    "entries": "entries held",
+    "bytes": "bytes held, as counted against the bound",
+    "max_bytes": "the memory bound (CACHE_MAX_MEMORY_MB) in bytes",
+    "in_flight_loads": "loads running now",
+}
+
+
+class StatsCollector:
+    """Reads the cache, the exchange's counters, the tasks and the alerts at scrape time."""
+
+    def __init__(
+        self,
+        cache_stats: Callable[[], CacheStats | None],
+        upstream_stats: Callable[[], UpstreamStats],
+        tasks: Callable[[], Mapping[str, TaskState]],
+        alerts: Callable[[], Iterable[Alert]],
+    ) -> None:
+        self.cache_stats = cache_stats
+        self.upstream_stats = upstream_stats
+        self.tasks = tasks
+        self.alerts = alerts
+
+    def describe(self) -> Iterator[Metric]:
+        """Nothing up front: the families are produced at collect time."""
+        return iter(())
+
+    def collect(self) -> Iterator[Metric]:
+        """Every family, read now."""
+        yield from self._cache()
+        yield from self._upstream()
+        yield from self._tasks()
+        alerts = GaugeMetricFamily(
+            f"{PREFIX}_alerts_active",
+            "alerts firing now (1 per alert)",
+            labels=["alert", "severity"],
+        )
+        for alert in self.alerts():
+            alerts.add_metric([alert.name, alert.severity], 1.0)
+        yield alerts
+
+    def _cache(self) -> Iterator[Metric]:
+        stats = self.cache_stats()
+        yield GaugeMetricFamily(
+            f"{PREFIX}_cache_enabled", "1 when the cache is on", value=float(stats is not None)
+        )
+        for name, doc in CACHE_COUNTERS.items():
+            value = float(getattr(stats, name)) if stats is not None else 0.0
+            yield CounterMetricFamily(f"{PREFIX}_cache_{name}", doc, value=value)
+        gauges = {
+            "entries": stats.entries if stats else 0,
+            "bytes": stats.bytes if stats else 0,
+            "max_bytes": stats.max_bytes if stats else 0,
+            "in_flight_loads": stats.in_flight if stats else 0,
+        }
+        for name, doc in CACHE_GAUGES.items():
+            yield GaugeMetricFamily(f"{PREFIX}_cache_{name}", doc, value=float(gauges[name]))
+        yield GaugeMetricFamily(
+            f"{PREFIX}_cache_l2_available",
+            "1 when the shared L2 (Redis) answers",
+            value=float(bool(stats and stats.backend_available)),
+        )
+
+    def _upstream(self) -> Iterator[Metric]:
+        stats = self.upstream_stats()
+        families = {
+            "calls": CounterMetricFamily(
+                f"{PREFIX}_upstream_calls", "calls made to the exchange", labels=["operation"]
+            ),
+            "weight": CounterMetricFamily(
+                f"{PREFIX}_upstream_weight",
+                "request weight spent at the exchange",
+                labels=["operation"],
+            ),
+            "errors": CounterMetricFamily(
+                f"{PREFIX}_upstream_errors", "exchange calls that failed", labels=["operation"]
+            ),
+        }
+        for operation, count in sorted(stats.operations.items()):
+            families["calls"].add_metric([operation], float(count.calls))
+            families["weight"].add_metric([operation], float(count.weight))
+            families["errors"].add_metric([operation], float(count.errors))
+        yield from families.values()
+
+    def _tasks(self) -> Iterator[Metric]:
+        runs = CounterMetricFamily(f"{PREFIX}_task_runs", "background task runs", labels=["task"])
+        errors = CounterMetricFamily(
+            f"{PREFIX}_task_errors", "background task runs that failed", labels=["task"]
+        )
+        last = GaugeMetricFamily(
+            f"{PREFIX}_task_last_run_timestamp_seconds",
+            "when a background task last ran (clock seconds)",
+            labels=["task"],
+        )
+        running = GaugeMetricFamily(
+            f"{PREFIX}_task_running", "1 while a background task is running", labels=["task"]
+        )
+        for name, state in sorted(self.tasks().items()):
+            runs.add_metric([name], float(state.runs))
+            errors.add_metric([name], float(state.errors))
+            if state.last_run is not None:
+                last.add_metric([name], state.last_run)
+            running.add_metric([name], float(state.running))
+        yield from (runs, errors, last, running)
+
+
+class Metrics:
+    """The app's Prometheus registry and its per-request instruments."""
+
+    def __init__(self, collector: StatsCollector) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.requests = Counter(
+            f"{PREFIX}_requests",
+            "HTTP requests answered",
+            ["endpoint", "method", "status", "cache"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            f"{PREFIX}_request_duration_seconds",
+            "time to answer an HTTP request",
+            ["endpoint", "cache"],
+            buckets=LATENCY_BUCKETS_S,
+            registry=self.registry,
+        )
+        self.registry.register(collector)
+        ProcessCollector(registry=self.registry)
+
+    def observe(self, endpoint: str, method: str, status: int, cache: str, seconds: float) -> None:
+        """Count and time one request."""
+        self.requests.labels(endpoint, method, str(status), cache).inc()
+        self.latency.labels(endpoint, cache).observe(seconds)
+
+    def exposition(self) -> bytes:
+        """The text format Prometheus scrapes."""
+        return generate_latest(self.registry)

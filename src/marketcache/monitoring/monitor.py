@@ -1,0 +1,244 @@
+"""`Monitor`: the monitoring of one running service, built in the app's lifespan.
+
+It owns the request recorder (fed by the API's middleware), the per-minute
+history and its sampler, the alert book, the background-task watch and the
+Prometheus registry, and composes them into the reports of `/cache/health`,
+`/cache/performance` and `/cache/recommendations`. Health and alerts look at a
+recent window (5 minutes by default, plus the minute running); advice at the
+last hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from marketcache.answer import iso
+from marketcache.cache import Cache
+from marketcache.cache.stats import CacheStats, TaskState
+from marketcache.clock import Clock
+from marketcache.config import Settings
+from marketcache.errors import MarketCacheError
+from marketcache.monitoring.alerts import (
+    Alert,
+    AlertBook,
+    AlertRules,
+    Observation,
+    evaluate,
+    status_of,
+)
+from marketcache.monitoring.history import WEEK_MINUTES, History, Rows
+from marketcache.monitoring.metrics import Metrics, StatsCollector
+from marketcache.monitoring.recommendations import Observed, recommend
+from marketcache.monitoring.requests import RequestRecorder
+from marketcache.monitoring.sampler import PERIOD_S, Sampler, process_rss
+from marketcache.monitoring.tasks import TaskWatch
+from marketcache.monitoring.trends import MB, bucket, percent, rounded, summarize, trends
+from marketcache.sources.base import Source, UpstreamStats
+
+WINDOW_S = 300.0
+ADVICE_WINDOW_S = 3600.0
+MAX_HOURS = 168
+KIND_BY_PATH = {
+    "/price": "ticker",
+    "/comprehensive_analysis": "ohlcv",
+    "/volume_spike": "ohlcv",
+    "/cvd": "ohlcv",
+}
+
+
+class Monitor:
+    """Everything the service knows about how it is doing."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        cache: Cache | None,
+        source: Source,
+        *,
+        window_s: float = WINDOW_S,
+        capacity: int = WEEK_MINUTES,
+        rules: AlertRules | None = None,
+        period_s: float = PERIOD_S,
+        rss: Callable[[], int] = process_rss,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.cache = cache
+        self.source = source
+        self.window_s = window_s
+        self.rules = rules or AlertRules()
+        self.started_at = clock.now()
+        self.recorder = RequestRecorder(KIND_BY_PATH)
+        self.history = History(capacity)
+        self.sampler = Sampler(
+            clock,
+            self.recorder,
+            self.history,
+            self._cache_stats,
+            self._upstream_stats,
+            rss=rss,
+            period_s=period_s,
+            after_sample=self._after_sample,
+        )
+        self.tasks = TaskWatch(self._task_states, clock, window_s, period_s)
+        self.alerts = AlertBook(clock)
+        self.metrics = Metrics(
+            StatsCollector(
+                self._cache_stats, self._upstream_stats, self._task_states, self.evaluate
+            )
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start sampling."""
+        await self.sampler.start()
+
+    async def stop(self) -> None:
+        """Stop sampling."""
+        await self.sampler.stop()
+
+    # -- feeding -----------------------------------------------------------------------
+
+    def record(
+        self,
+        *,
+        method: str,
+        path: str,
+        endpoint: str,
+        status: int,
+        cache_status: str | None,
+        latency_s: float,
+        symbol: str | None,
+    ) -> None:
+        """Count one answered request (called by the API's middleware)."""
+        self.recorder.record(path, status, cache_status, latency_s * 1000, symbol)
+        self.metrics.observe(endpoint, method, status, cache_status or "none", latency_s)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def _cache_stats(self) -> CacheStats | None:
+        return self.cache.stats if self.cache is not None else None
+
+    def _upstream_stats(self) -> UpstreamStats:
+        return self.source.stats
+
+    def _task_states(self) -> dict[str, TaskState]:
+        states: dict[str, TaskState] = {}
+        if self.cache is not None:
+            states.update({f"cache.{name}": s for name, s in self.cache.tasks().items()})
+        states["monitor.sampler"] = self.sampler.state
+        return states
+
+    def _after_sample(self) -> None:
+        self.tasks.mark()
+        self.evaluate()
+
+    def window(self, seconds: float) -> Rows:
+        """The periods of the last `seconds`, the running one last."""
+        return self.history.since(self.clock.now() - seconds).plus(self.sampler.open_row())
+
+    def observe(self, rows: Rows) -> Observation:
+        """What the alert rules look at, over `rows` and the cache now."""
+        summary = summarize(rows)
+        stats = self._cache_stats()
+        return Observation(
+            lookups=summary.lookups,
+            hit_rate=summary.hit_rate,
+            memory_fraction=stats.used_fraction if stats is not None else 0.0,
+            requests=summary.requests,
+            error_rate=summary.error_rate,
+            stale_answers=summary.stale_answers,
+            upstream_calls=summary.upstream_calls,
+            upstream_errors=summary.upstream_errors,
+            backend_down=(
+                stats is not None
+                and self.settings.redis_url is not None
+                and not stats.backend_available
+            ),
+            task_errors=self.tasks.recent_errors(),
+        )
+
+    def evaluate(self) -> list[Alert]:
+        """Update the alerts from the recent window; the ones firing."""
+        return self.alerts.update(evaluate(self.observe(self.window(self.window_s)), self.rules))
+
+    def health(self) -> dict[str, Any]:
+        """The `/cache/health` document."""
+        rows = self.window(self.window_s)
+        summary = summarize(rows)
+        alerts = self.alerts.update(evaluate(self.observe(rows), self.rules))
+        stats = self._cache_stats()
+        hit_rate, basis = summary.hit_rate, "window"
+        if hit_rate is None:
+            hit_rate, basis = (stats.hit_rate if stats is not None else 0.0), "since_start"
+        rss_bytes = float(rows.column("rss_bytes")[-1])
+        return {
+            "status": status_of(alerts),
+            "cache_enabled": self.cache is not None,
+            "metrics": {
+                "hit_rate": percent(hit_rate),
+                "memory_usage_percent": percent(stats.used_fraction if stats else 0.0),
+                "avg_response_time_ms": rounded(summary.avg_ms) or 0.0,
+                "p95_response_time_ms": rounded(summary.p95_ms) or 0.0,
+                "error_rate": percent(summary.error_rate) or 0.0,
+                "rss_mb": round(rss_bytes / MB, 2),
+                "upstream_calls_per_minute": round(summary.upstream_calls_per_minute, 2),
+                "requests": summary.requests,
+                "lookups": summary.lookups,
+                "stale_answers": summary.stale_answers,
+                "hit_rate_basis": basis,
+                "window_s": self.window_s,
+            },
+            "active_alerts": len(alerts),
+            "alerts": [alert.to_dict() for alert in alerts],
+            "recently_resolved": [alert.to_dict() for alert in list(self.alerts.resolved)[-5:]],
+            "tasks": self.tasks.report(),
+            "checked_at": iso(self.clock.now()),
+        }
+
+    def performance(self, hours: int) -> dict[str, Any]:
+        """The `/cache/performance?hours=N` data: per-minute buckets, a summary and the trends."""
+        if not 1 <= hours <= MAX_HOURS:
+            raise ValueError(f"hours must be within 1..{MAX_HOURS}")
+        rows = self.window(hours * 3600.0)
+        last = len(rows) - 1
+        return {
+            "hours": hours,
+            "from": iso(float(rows.start[0])),
+            "to": iso(float(rows.end[-1])),
+            "bucket_s": self.sampler.period_s,
+            "capacity_minutes": self.history.capacity,
+            "buckets": [bucket(rows, i, partial=i == last) for i in range(len(rows))],
+            "summary": summarize(rows).to_dict(),
+            "trend": trends(rows),
+        }
+
+    def recommendations(self) -> dict[str, Any]:
+        """The `/cache/recommendations` data."""
+        rows = self.window(ADVICE_WINDOW_S)
+        observed = Observed(
+            rows=rows,
+            observed_minutes=(self.clock.now() - self.started_at) / 60,
+            cache=self._cache_stats(),
+            cold_by_symbol=self._cold_by_symbol(),
+        )
+        advice = recommend(observed, self.settings)
+        return {
+            "recommendations": [r.to_dict() for r in advice],
+            "window_minutes": round(rows.span_s() / 60, 2),
+        }
+
+    def _cold_by_symbol(self) -> dict[str, tuple[int, int]]:
+        """Answers and cold answers per market, merging the spellings clients used."""
+        merged: dict[str, tuple[int, int]] = {}
+        for raw, tally in self.recorder.symbols.items():
+            try:
+                symbol = self.source.normalize_symbol(raw)
+            except MarketCacheError:
+                continue
+            answers, cold = merged.get(symbol, (0, 0))
+            merged[symbol] = (answers + tally.answers, cold + tally.cold)
+        return merged

@@ -1,0 +1,135 @@
+"""The checklist's alert rules and the lifecycle of alerts."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from marketcache.clock import ManualClock
+from marketcache.monitoring.alerts import (
+    AlertBook,
+    AlertRules,
+    Observation,
+    evaluate,
+    status_of,
+)
+
+
+def observe(**changes: object) -> Observation:
+    base: dict[str, object] = {
+        "lookups": 1000,
+        "hit_rate": 0.9,
+        "memory_fraction": 0.2,
+        "requests": 1000,
+        "error_rate": 0.0,
+        "stale_answers": 0,
+        "upstream_calls": 10,
+        "upstream_errors": 0,
+    }
+    base.update(changes)
+    return Observation(**base)  # type: ignore[arg-type]
+
+
+def fired(obs: Observation) -> dict[str, str]:
+    return {c.name: c.severity for c in evaluate(obs)}
+
+
+def test_a_healthy_observation_fires_nothing() -> None:
+    assert fired(observe()) == {}
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"),
+    [(0.70, None), (0.69, "warning"), (0.50, "warning"), (0.49, "critical"), (0.0, "critical")],
+)
+def test_hit_rate_thresholds(rate: float, expected: str | None) -> None:
+    assert fired(observe(hit_rate=rate)).get("hit_rate_low") == expected
+
+
+def test_a_cold_cache_is_not_alerted_on() -> None:
+    rules = AlertRules()
+    assert fired(observe(hit_rate=0.0, lookups=rules.min_lookups - 1)) == {}
+    assert fired(observe(hit_rate=0.0, lookups=rules.min_lookups)) == {"hit_rate_low": "critical"}
+
+
+@pytest.mark.parametrize(
+    ("fraction", "expected"),
+    [(0.80, None), (0.81, "warning"), (0.90, "warning"), (0.91, "critical"), (1.0, "critical")],
+)
+def test_memory_thresholds(fraction: float, expected: str | None) -> None:
+    assert fired(observe(memory_fraction=fraction)).get("memory_high") == expected
+
+
+@pytest.mark.parametrize(("rate", "expected"), [(0.05, None), (0.051, "critical")])
+def test_error_rate_threshold(rate: float, expected: str | None) -> None:
+    assert fired(observe(error_rate=rate)).get("error_rate_high") == expected
+
+
+def test_error_rate_needs_enough_requests() -> None:
+    assert fired(observe(error_rate=1.0, requests=AlertRules().min_requests - 1)) == {}
+
+
+def test_stale_answers_while_the_exchange_fails_are_alerted() -> None:
+    failing = observe(stale_answers=3, upstream_calls=4, upstream_errors=3)
+    assert fired(failing) == {"serving_stale_exchange_failing": "warning"}
+    # stale-while-revalidate with a healthy exchange is normal
+    assert fired(observe(stale_answers=50, upstream_calls=40, upstream_errors=1)) == {}
+    # a failing exchange but nothing served stale: the error rate speaks instead
+    assert fired(observe(stale_answers=0, upstream_calls=4, upstream_errors=4)) == {}
+
+
+def test_l2_down_and_failing_tasks_are_warnings() -> None:
+    found = fired(observe(backend_down=True, task_errors={"purge": (2, "boom"), "ok": (0, None)}))
+    assert found == {"l2_unavailable": "warning", "task_failing:purge": "warning"}
+
+
+def test_status_follows_the_worst_alert() -> None:
+    clock = ManualClock()
+    book = AlertBook(clock)
+    assert status_of(book.update(evaluate(observe()))) == "healthy"
+    assert status_of(book.update(evaluate(observe(memory_fraction=0.85)))) == "degraded"
+    assert status_of(book.update(evaluate(observe(error_rate=0.5)))) == "unhealthy"
+
+
+async def test_an_alert_keeps_its_start_escalates_and_clears(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = ManualClock(start=1000.0)
+    book = AlertBook(clock)
+    caplog.set_level(logging.INFO, logger="marketcache.monitoring.alerts")
+    [alert] = book.update(evaluate(observe(memory_fraction=0.85)))
+    assert (alert.severity, alert.since, alert.value, alert.threshold) == (
+        "warning",
+        1000.0,
+        85.0,
+        80.0,
+    )
+    await clock.advance(30)
+    [alert] = book.update(evaluate(observe(memory_fraction=0.95)))
+    assert (alert.severity, alert.since, alert.value, alert.threshold) == (
+        "critical",
+        1000.0,
+        95.0,
+        90.0,
+    )
+    await clock.advance(30)
+    assert book.update(evaluate(observe())) == []
+    [resolved] = book.resolved
+    assert resolved.resolved_at == 1060.0
+    assert resolved.to_dict()["resolved_at"].endswith("Z")
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("alert firing: memory_high" in m for m in messages)
+    assert any("now critical" in m for m in messages)
+    assert any("alert resolved: memory_high" in m for m in messages)
+    await clock.advance(30)
+    [again] = book.update(evaluate(observe(memory_fraction=0.85)))
+    assert again.since == 1090.0  # a new episode, a new start
+
+
+def test_alerts_are_listed_critical_first() -> None:
+    book = AlertBook(ManualClock())
+    alerts = book.update(evaluate(observe(memory_fraction=0.85, error_rate=0.5)))
+    assert [a.severity for a in alerts] == ["critical", "warning"]
+    shown = alerts[0].to_dict()
+    assert set(shown) >= {"name", "severity", "since", "value", "threshold", "message"}

@@ -1,0 +1,92 @@
+"""Prometheus exposition: per-app registries, request instruments, values read at scrape."""
+
+from __future__ import annotations
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from marketcache.cache.stats import CacheStats, TaskState
+from marketcache.monitoring.alerts import Alert
+from marketcache.monitoring.metrics import Metrics, StatsCollector
+from marketcache.sources.base import UpstreamStats
+from tests.monitoring.rows import cache_stats
+
+
+class Scraped:
+    """Samples of one scrape by (name, sorted labels)."""
+
+    def __init__(self, text: str) -> None:
+        self.samples: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                self.samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+
+    def get(self, name: str, **labels: str) -> float | None:
+        return self.samples.get((name, tuple(sorted(labels.items()))))
+
+    def names(self) -> set[str]:
+        return {name for name, _ in self.samples}
+
+
+def make(stats: list[CacheStats | None], upstream: UpstreamStats, alerts: list[Alert]) -> Metrics:
+    tasks = {"cache.purge": TaskState(runs=4, errors=1, last_run=1_700_000_000.0)}
+    return Metrics(
+        StatsCollector(lambda: stats[0], lambda: upstream, lambda: tasks, lambda: alerts)
+    )
+
+
+def test_requests_are_counted_and_timed_by_endpoint_and_cache_status() -> None:
+    metrics = make([cache_stats()], UpstreamStats(), [])
+    metrics.observe("/price", "POST", 200, "hit", 0.0004)
+    metrics.observe("/price", "POST", 200, "hit", 0.002)
+    metrics.observe("/price", "POST", 503, "none", 0.3)
+    scraped = Scraped(metrics.exposition().decode())
+    labels = {"endpoint": "/price", "method": "POST"}
+    assert scraped.get("marketcache_requests_total", **labels, status="200", cache="hit") == 2
+    assert scraped.get("marketcache_requests_total", **labels, status="503", cache="none") == 1
+    hist = {"endpoint": "/price", "cache": "hit"}
+    assert scraped.get("marketcache_request_duration_seconds_count", **hist) == 2
+    assert scraped.get("marketcache_request_duration_seconds_bucket", **hist, le="0.0005") == 1
+    assert scraped.get("marketcache_request_duration_seconds_bucket", **hist, le="0.0025") == 2
+
+
+def test_cache_upstream_tasks_and_alerts_are_read_at_scrape_time() -> None:
+    stats: list[CacheStats | None] = [cache_stats(lookups=10, hits=7, bytes=500, max_bytes=1000)]
+    upstream = UpstreamStats()
+    upstream.record("ohlcv", 2)
+    upstream.record("ohlcv", 2, failed=True)
+    alerts = [Alert("memory_high", "warning", 0.0, 85.0, 80.0, "m", "percent")]
+    metrics = make(stats, upstream, alerts)
+    first = Scraped(metrics.exposition().decode())
+    assert first.get("marketcache_cache_lookups_total") == 10
+    assert first.get("marketcache_cache_hits_total") == 7
+    assert first.get("marketcache_cache_bytes") == 500
+    assert first.get("marketcache_cache_max_bytes") == 1000
+    assert first.get("marketcache_cache_enabled") == 1
+    assert first.get("marketcache_upstream_calls_total", operation="ohlcv") == 2
+    assert first.get("marketcache_upstream_weight_total", operation="ohlcv") == 4
+    assert first.get("marketcache_upstream_errors_total", operation="ohlcv") == 1
+    assert first.get("marketcache_task_runs_total", task="cache.purge") == 4
+    assert first.get("marketcache_task_errors_total", task="cache.purge") == 1
+    assert first.get("marketcache_alerts_active", alert="memory_high", severity="warning") == 1
+    assert first.get("process_resident_memory_bytes") is not None
+    stats[0] = cache_stats(lookups=25, hits=20, bytes=600, max_bytes=1000)
+    upstream.record("ticker", 2)
+    alerts.clear()
+    second = Scraped(metrics.exposition().decode())
+    assert second.get("marketcache_cache_lookups_total") == 25
+    assert second.get("marketcache_upstream_calls_total", operation="ticker") == 1
+    assert second.get("marketcache_alerts_active", alert="memory_high", severity="warning") is None
+
+
+def test_without_a_cache_the_cache_metrics_are_zero() -> None:
+    scraped = Scraped(make([None], UpstreamStats(), []).exposition().decode())
+    assert scraped.get("marketcache_cache_enabled") == 0
+    assert scraped.get("marketcache_cache_lookups_total") == 0
+
+
+def test_each_app_has_its_own_registry() -> None:
+    one, two = make([cache_stats()], UpstreamStats(), []), make([None], UpstreamStats(), [])
+    one.observe("/price", "POST", 200, "hit", 0.001)
+    assert one.registry is not two.registry
+    labels = {"endpoint": "/price", "method": "POST", "status": "200", "cache": "hit"}
+    assert Scraped(two.exposition().decode()).get("marketcache_requests_total", **labels) is None
