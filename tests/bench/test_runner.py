@@ -7,7 +7,7 @@ import shlex
 
 import pytest
 
-from marketcache.bench.runner import SMOKE, BenchSettings, add_arguments, settings_from
+from marketcache.bench.runner import SMOKE, BenchSettings, add_arguments, run, settings_from
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -57,3 +57,13 @@ def test_the_default_run_is_short() -> None:
     settings = BenchSettings()
     assert settings.layout == "sequential"
     assert 2 * settings.duration_s <= 50  # both sides plus start-up within about a minute
+
+
+@pytest.mark.parametrize(
+    "argv", [["--users", "0"], ["--duration", "-1"], ["--zipf-s", "-1"], ["--timeout-s", "0"]]
+)
+def test_impossible_settings_are_refused_before_anything_starts(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(parse(argv)) == 2
+    assert "marketcache bench:" in capsys.readouterr().err

@@ -47,8 +47,8 @@ class LoadPlan:
     timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
-        if self.users < 1 or self.duration_s <= 0 or self.max_requests < 1:
-            raise ValueError("users, duration and max_requests must be positive")
+        if min(self.users, self.duration_s, self.max_requests, self.timeout_s) <= 0:
+            raise ValueError("users, duration, max_requests and timeout must be positive")
 
 
 @dataclass

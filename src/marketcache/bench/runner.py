@@ -79,7 +79,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     d = BenchSettings()
     parser.add_argument("--users", type=int, help=f"concurrent virtual users ({d.users})")
     parser.add_argument(
-        "--duration", type=float, dest="duration_s", help=f"seconds per side ({d.duration_s:g})"
+        "--duration",
+        type=float,
+        dest="duration_s",
+        metavar="SECONDS",
+        help=f"seconds per side ({d.duration_s:g})",
     )
     parser.add_argument(
         "--max-requests", type=int, help=f"cap on requests per side ({d.max_requests})"
@@ -126,12 +130,17 @@ def settings_from(args: argparse.Namespace) -> BenchSettings:
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark, print the table, write the JSON and the PNG."""
     settings = settings_from(args)
+    try:
+        workload = Workload(zipf_s=settings.zipf_s, think_ms=settings.think_ms)
+        plan = load_plan(settings)
+    except ValueError as exc:
+        print(f"marketcache bench: {exc}", file=sys.stderr)
+        return 2
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     json_path = args.json or Path("bench/out") / f"ab-{stamp}.json"
     png_path = args.png or json_path.with_suffix(".png")
-    workload = Workload(zipf_s=settings.zipf_s, think_ms=settings.think_ms)
     print(f"$ {settings.command()}", file=sys.stderr)
-    uncached, cached = asyncio.run(run_sides(settings, workload))
+    uncached, cached = asyncio.run(run_sides(settings, workload, plan))
     report = build_report(uncached, cached, header(settings, workload))
     report["png"] = str(png_path)
     json_path.parent.mkdir(parents=True, exist_ok=True)
@@ -194,15 +203,21 @@ def _stack(settings: BenchSettings) -> Iterator[dict[str, tuple[Any, Any]]]:
         yield {name: (emulators[name], services[name]) for name in ("uncached", "cached")}
 
 
-async def run_sides(settings: BenchSettings, workload: Workload) -> tuple[SideRun, SideRun]:
-    """Start everything, drive both sides as the layout says, stop everything."""
-    plan = LoadPlan(
+def load_plan(settings: BenchSettings) -> LoadPlan:
+    """The load plan of each side (raises ValueError on impossible settings)."""
+    return LoadPlan(
         users=settings.users,
         duration_s=settings.duration_s,
         max_requests=settings.max_requests,
         seed=settings.seed,
         timeout_s=settings.timeout_s,
     )
+
+
+async def run_sides(
+    settings: BenchSettings, workload: Workload, plan: LoadPlan
+) -> tuple[SideRun, SideRun]:
+    """Start everything, drive both sides as the layout says, stop everything."""
     with _stack(settings) as stack:
         sides = {
             name: (emulator.url, service.url, service.pid, service.args)
