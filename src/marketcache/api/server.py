@@ -15,6 +15,7 @@ from typing import Any
 
 import uvicorn
 
+from marketcache import procutil
 from marketcache.config import Settings
 from marketcache.logs import configure_logging
 
@@ -63,7 +64,9 @@ def exchange_for(settings: Settings) -> Iterator[Settings]:
 
     log = logging.getLogger("marketcache")
     with EmulatorProcess(
-        latency_ms=settings.emulator_latency_ms, jitter_ms=settings.emulator_jitter_ms
+        latency_ms=settings.emulator_latency_ms,
+        jitter_ms=settings.emulator_jitter_ms,
+        die_with_parent=True,  # even a SIGKILLed server leaves no emulator behind
     ) as emulator:
         log.info("offline: emulator at %s", emulator.url)
         yield settings.model_copy(update={"exchange": "binance", "exchange_url": emulator.url})
@@ -73,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     settings = settings_from(args)
     configure_logging(settings.log_format, settings.log_level)
+    # uvicorn re-raises the SIGTERM it caught once it has shut down; as SystemExit it
+    # unwinds through `exchange_for`, which stops the offline emulator.
+    procutil.exit_on_sigterm()
     from marketcache.api.app import create_app
 
     with exchange_for(settings) as effective:

@@ -14,6 +14,7 @@ from typing import IO, Self
 
 import httpx
 
+from marketcache import procutil
 from marketcache.errors import MarketCacheError
 
 _BANNER = "emulator listening on "
@@ -45,7 +46,9 @@ class EmulatorProcess:
         seed: int | None = None,
         start_timeout: float = 30.0,
         extra_args: list[str] | None = None,
+        die_with_parent: bool = False,
     ) -> None:
+        self.die_with_parent = die_with_parent
         self.host = host
         self.port = port
         self.start_timeout = start_timeout
@@ -90,6 +93,7 @@ class EmulatorProcess:
             stderr=subprocess.STDOUT,
             text=True,
             env=env,
+            preexec_fn=procutil.die_with_parent() if self.die_with_parent else None,
         )
         assert self._process.stdout is not None
         lines: queue.Queue[str | None] = queue.Queue()
