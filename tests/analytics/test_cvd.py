@@ -25,7 +25,7 @@ def test_known_deltas_and_running_sum() -> None:
     assert result["buy_volume"] == 25.0
     assert result["sell_volume"] == 15.0
     assert result["buy_share"] == pytest.approx(0.625)
-    assert result["source"] == "candles"
+    assert result["basis"] == "candles"
     dumps_strict(result)
 
 
@@ -102,7 +102,7 @@ def test_from_trades_signs_by_aggressor_and_buckets_in_order() -> None:
     assert each["latest"] == 1.0
     assert each["buy_volume"] == 8.0
     assert each["sell_volume"] == 7.0
-    assert each["source"] == "trades"
+    assert each["basis"] == "trades"
     grouped = cvd_from_trades(trades, buckets=2)
     assert [p["time"] for p in grouped["series"]] == [1001, 1004]
     assert [p["delta"] for p in grouped["series"]] == [-1.0, 2.0]

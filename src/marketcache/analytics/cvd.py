@@ -79,7 +79,7 @@ def summarize(
     buy = float(np.sum((volumes + deltas) / 2.0))
     trend, share = _trend(cvd, total, flat_share)
     return {
-        "source": source,
+        "basis": source,
         "points": len(cvd),
         "latest": float(cvd[-1]) if len(cvd) else None,
         "trend": trend,
