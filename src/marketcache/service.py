@@ -116,10 +116,7 @@ class MarketData:
             data = analytics.cvd_from_candles(Candles.from_bytes(raw.value), limit=limit)
             if data is None:  # this exchange's candles carry no taker-buy volume: use trades
                 raw = await self._trades(symbol)
-                data = {
-                    **analytics.cvd_from_trades(Trades.from_bytes(raw.value)),
-                    "basis": "trades",
-                }
+                data = analytics.cvd_from_trades(Trades.from_bytes(raw.value))
             return {"symbol": symbol, "timeframe": timeframe, **data}, raw
 
         key = keys.cvd_key(self.exchange, symbol, timeframe, limit)
