@@ -6,7 +6,6 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from marketcache.cache.stats import CacheStats
-
 from marketcache.monitoring.histogram import BINS, bin_of
 from marketcache.monitoring.history import History, Rows
 

@@ -10,6 +10,7 @@ from marketcache.clock import ManualClock
 from marketcache.monitoring.alerts import (
     AlertBook,
     AlertRules,
+    ExchangeWatch,
     Observation,
     evaluate,
     status_of,
@@ -71,12 +72,23 @@ def test_error_rate_needs_enough_requests() -> None:
 
 
 def test_stale_answers_while_the_exchange_fails_are_alerted() -> None:
-    failing = observe(stale_answers=3, upstream_calls=4, upstream_errors=3)
-    assert fired(failing) == {"serving_stale_exchange_failing": "warning"}
+    failing = observe(stale_answers=3, upstream_calls=4, upstream_errors=3, exchange_failing=True)
+    [condition] = evaluate(failing)
+    assert (condition.name, condition.severity) == ("serving_stale_exchange_failing", "warning")
+    assert (condition.value, condition.threshold) == (75.0, 50.0)
     # stale-while-revalidate with a healthy exchange is normal
     assert fired(observe(stale_answers=50, upstream_calls=40, upstream_errors=1)) == {}
     # a failing exchange but nothing served stale: the error rate speaks instead
-    assert fired(observe(stale_answers=0, upstream_calls=4, upstream_errors=4)) == {}
+    assert fired(observe(stale_answers=0, upstream_errors=4, exchange_failing=True)) == {}
+
+
+def test_the_exchange_is_failing_when_most_calls_since_the_last_check_failed() -> None:
+    watch = ExchangeWatch()
+    assert watch.check(calls=5, errors=0) is False  # the first check only sets the baseline
+    assert watch.check(calls=7, errors=2) is True  # both new calls failed
+    assert watch.check(calls=7, errors=2) is True  # no call since: still failing
+    assert watch.check(calls=11, errors=3) is False  # 3 of 4 new calls succeeded
+    assert watch.check(calls=13, errors=4) is True  # one of two failed: half
 
 
 def test_l2_down_and_failing_tasks_are_warnings() -> None:

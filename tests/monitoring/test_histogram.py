@@ -60,5 +60,7 @@ def test_histograms_merge_by_addition() -> None:
     merged = np.add(fast.counts, slow.counts)
     p50 = percentile(merged, 0.5)
     p99 = percentile(merged, 0.99)
-    assert p50 is not None and 1.0 / GROWTH <= p50 <= 1.0 * GROWTH
-    assert p99 is not None and 100.0 / GROWTH <= p99 <= 100.0 * GROWTH
+    assert p50 is not None
+    assert 1.0 / GROWTH <= p50 <= 1.0 * GROWTH
+    assert p99 is not None
+    assert 100.0 / GROWTH <= p99 <= 100.0 * GROWTH

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pytest
 
@@ -13,18 +14,18 @@ from tests.monitoring.rows import cache_stats, rows_of
 MB = 1024 * 1024
 
 
-def settings(**overrides: object) -> Settings:
-    return Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
+def settings(**overrides: Any) -> Settings:
+    return Settings(_env_file=None, **overrides)
 
 
 def advice(
-    minutes: list[Mapping[str, float]],
+    minutes: Sequence[Mapping[str, float]],
     *,
     observed_minutes: float = 10,
     cold: Mapping[str, tuple[int, int]] | None = None,
     config: Settings | None = None,
     **stats: int,
-) -> dict[str, dict]:
+) -> dict[str, dict[str, Any]]:
     obs = Observed(rows_of(minutes), observed_minutes, cache_stats(**stats), cold or {})
     return {r.id: r.to_dict() for r in recommend(obs, config or settings())}
 
@@ -118,7 +119,7 @@ def test_the_exchange_budget_near_its_limit(weight: int, severity: str | None) -
     ],
 )
 def test_a_low_hit_rate_names_its_likely_cause(
-    extra: dict, setting: str | None, words: str
+    extra: dict[str, int], setting: str | None, words: str
 ) -> None:
     minutes = [{"lookups": 1000, "hits": 400, "misses": 600, **extra}]
     rec = advice(minutes)["hit_rate_below_target"]

@@ -8,8 +8,12 @@ KINDS = {"/price": "ticker", "/cvd": "ohlcv"}
 
 
 def test_errors_are_what_the_service_failed() -> None:
-    assert is_error(500) and is_error(503) and is_error(429)
-    assert not is_error(200) and not is_error(404) and not is_error(422)
+    assert is_error(500)
+    assert is_error(503)
+    assert is_error(429)
+    assert not is_error(200)
+    assert not is_error(404)
+    assert not is_error(422)
 
 
 def test_requests_are_counted_by_outcome_and_kind() -> None:

@@ -102,11 +102,13 @@ async def test_a_failing_sample_is_counted_logged_and_survived(
     await world.clock.advance(60)
     state = world.sampler.state
     assert state.errors == 1
-    assert state.last_error is not None and "no /proc here" in state.last_error
+    assert state.last_error is not None
+    assert "no /proc here" in state.last_error
     assert any("sampler failed" in r.getMessage() and r.exc_info for r in caplog.records)
     world.fail_rss = False
     await world.clock.advance(60)
-    assert state.runs == 2 and state.errors == 1
+    assert state.runs == 2
+    assert state.errors == 1
     assert len(world.history) >= 1
 
 

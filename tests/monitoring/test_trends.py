@@ -8,7 +8,9 @@ from marketcache.monitoring.trends import bucket, summarize, trends
 from tests.monitoring.rows import rows_of
 
 
-def minute(lookups: float, hits: float, requests: float = 50, latency_ms: float = 2.0) -> dict:
+def minute(
+    lookups: float, hits: float, requests: float = 50, latency_ms: float = 2.0
+) -> dict[str, float]:
     return {
         "lookups": lookups,
         "hits": hits,
@@ -33,17 +35,22 @@ def test_summary_totals_rates_and_percentiles() -> None:
     assert summary.error_rate == pytest.approx(0.01)
     assert summary.stale_answers == 3
     assert summary.avg_ms == pytest.approx(5.5)
-    assert summary.p50_ms is not None and summary.p50_ms < 1.3
-    assert summary.p99_ms is not None and summary.p99_ms > 8
+    assert summary.p50_ms is not None
+    assert summary.p50_ms < 1.3
+    assert summary.p99_ms is not None
+    assert summary.p99_ms > 8
     assert summary.upstream_calls_per_minute == pytest.approx(4.0)
     assert summary.peak_cache_bytes == 30
     shown = summary.to_dict()
-    assert shown["hit_rate"] == 70.0 and shown["error_rate"] == 1.0
+    assert shown["hit_rate"] == 70.0
+    assert shown["error_rate"] == 1.0
 
 
 def test_summary_of_nothing_has_no_rates() -> None:
     summary = summarize(rows_of([{}]))
-    assert summary.hit_rate is None and summary.error_rate is None and summary.p95_ms is None
+    assert summary.hit_rate is None
+    assert summary.error_rate is None
+    assert summary.p95_ms is None
 
 
 def test_a_bucket_as_the_api_shows_it() -> None:
@@ -86,5 +93,6 @@ def test_latency_trend(latencies: tuple[float, ...], expected: str) -> None:
 def test_too_little_traffic_is_stable() -> None:
     rows = rows_of([minute(5, 0, 2), minute(5, 5, 2)])
     result = trends(rows)
-    assert result["hit_rate"] == "stable" and result["latency"] == "stable"
+    assert result["hit_rate"] == "stable"
+    assert result["latency"] == "stable"
     assert result["basis"]["hit_rate"] == [0.0, 100.0]

@@ -6,7 +6,9 @@ rate is under 70 % or memory over 80 %; critical when the hit rate is under
 monitor's recent window; the hit-rate rules apply only once the window holds
 `min_lookups` lookups (a cold cache is not critical), the error rate once it
 holds `min_requests` requests. Stale answers served while the exchange is
-failing raise their own alert, so stale-if-error grace never hides an outage.
+failing (at least half its calls since the previous check failed, see
+`ExchangeWatch`) raise their own alert, so stale-if-error grace never hides an
+outage.
 An alert starts when its condition first holds and clears when it no longer does.
 """
 
@@ -62,6 +64,7 @@ class Observation:
     stale_answers: int
     upstream_calls: int
     upstream_errors: int
+    exchange_failing: bool = False  # see ExchangeWatch
     backend_down: bool = False  # an L2 is configured and unreachable
     task_errors: Mapping[str, tuple[int, str | None]] | None = None  # task -> (errors, last error)
 
@@ -135,20 +138,17 @@ def evaluate(obs: Observation, rules: AlertRules = AlertRules()) -> list[Conditi
                 f"(5xx or 429; over {_pct(rules.error_rate_critical)}%)",
             )
         )
-    failing_share = obs.upstream_errors / obs.upstream_calls if obs.upstream_calls else 0.0
-    if (
-        obs.stale_answers > 0
-        and obs.upstream_errors > 0
-        and failing_share >= rules.stale_upstream_error_share
-    ):
+    if obs.stale_answers > 0 and obs.exchange_failing:
+        failing_share = obs.upstream_errors / obs.upstream_calls if obs.upstream_calls else 1.0
         found.append(
             Condition(
                 "serving_stale_exchange_failing",
                 "warning",
                 _pct(failing_share),
                 _pct(rules.stale_upstream_error_share),
-                f"{obs.stale_answers} stale answers served while {obs.upstream_errors} of "
-                f"{obs.upstream_calls} exchange calls failed: clients get old data",
+                f"{obs.stale_answers} stale answers served while the exchange fails "
+                f"({obs.upstream_errors} of {obs.upstream_calls} calls failed recently): "
+                "clients get old data",
             )
         )
     if obs.backend_down:
@@ -175,6 +175,28 @@ def evaluate(obs: Observation, rules: AlertRules = AlertRules()) -> list[Conditi
                 )
             )
     return found
+
+
+class ExchangeWatch:
+    """Whether the exchange is failing now: most of its calls since the previous check failed.
+
+    Checks with no new call keep the previous answer, so a quiet period does not
+    hide a failure, and one successful call is enough to say it recovered.
+    """
+
+    def __init__(self, share: float = STALE_UPSTREAM_ERROR_SHARE) -> None:
+        self.share = share
+        self.failing = False
+        self._calls: int | None = None
+        self._errors = 0
+
+    def check(self, calls: int, errors: int) -> bool:
+        """Update from the exchange's call and error totals; whether it is failing."""
+        if self._calls is not None and calls > self._calls:
+            new_errors = errors - self._errors
+            self.failing = new_errors >= self.share * (calls - self._calls)
+        self._calls, self._errors = calls, errors
+        return self.failing
 
 
 @dataclass(slots=True)

@@ -23,6 +23,7 @@ from marketcache.monitoring.alerts import (
     Alert,
     AlertBook,
     AlertRules,
+    ExchangeWatch,
     Observation,
     evaluate,
     status_of,
@@ -84,6 +85,8 @@ class Monitor:
         )
         self.tasks = TaskWatch(self._task_states, clock, window_s, period_s)
         self.alerts = AlertBook(clock)
+        self.exchange = ExchangeWatch(self.rules.stale_upstream_error_share)
+        self._check_exchange()  # what was spent before (loading markets) is not news
         self.metrics = Metrics(
             StatsCollector(
                 self._cache_stats, self._upstream_stats, self._task_states, self.evaluate
@@ -132,6 +135,10 @@ class Monitor:
         states["monitor.sampler"] = self.sampler.state
         return states
 
+    def _check_exchange(self) -> bool:
+        stats = self.source.stats
+        return self.exchange.check(stats.total_calls, stats.total_errors)
+
     def _after_sample(self) -> None:
         self.tasks.mark()
         self.evaluate()
@@ -153,6 +160,7 @@ class Monitor:
             stale_answers=summary.stale_answers,
             upstream_calls=summary.upstream_calls,
             upstream_errors=summary.upstream_errors,
+            exchange_failing=self._check_exchange(),
             backend_down=(
                 stats is not None
                 and self.settings.redis_url is not None
