@@ -394,3 +394,17 @@ def test_freshness_rejects_negative_windows() -> None:
         Freshness(fresh=-1.0, stale=1.0)
     with pytest.raises(ValueError, match=">= 0"):
         Freshness(fresh=1.0, stale=float("nan"))
+
+
+async def test_a_value_with_no_window_is_handed_out_but_not_kept(
+    make_cache: MakeCache, backend: object
+) -> None:
+    cache = make_cache()
+    gate = Gate()
+    first = await cache.get_or_load("k", gate, Freshness(0.0, 0.0))
+    assert (first.status, first.value) == ("miss", b"value#1")
+    await settle()
+    assert len(cache) == 0
+    if backend is not None:
+        assert len(backend) == 0  # type: ignore[arg-type]
+    assert (await cache.get_or_load("k", gate, Freshness(0.0, 0.0))).value == b"value#2"

@@ -67,10 +67,11 @@ class GuardedBackend:
 
     async def set(self, key: str, entry: BackendEntry) -> None:
         """Store `entry` until the end of its stale window."""
-        if not self.available:
+        ttl = entry.stale_until - self._clock.now()
+        if ttl <= 0 or not self.available:
             return
         try:
-            await self.backend.set(key, entry, entry.stale_until - self._clock.now())
+            await self.backend.set(key, entry, ttl)
         except Exception as exc:
             self._failed("set", exc)
 

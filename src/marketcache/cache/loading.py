@@ -188,8 +188,8 @@ class Loads:
         self, flight: Flight, got: BackendEntry, loader: Loader, freshness: Freshness
     ) -> Entry | None:
         """Put a loaded value in L1 (unless invalidated meanwhile) and schedule its upkeep."""
-        if not flight.store:
-            return None
+        if not flight.store or got.stale_until <= self._clock.now():
+            return None  # invalidated meanwhile, or not servable even once
         entry = self._store.put(
             flight.key, got.value, got.stored_at, got.fresh_until, got.stale_until
         )
