@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     # the cache
     no_cache: bool = Field(False, description="the original service: every request upstream")
     cache_max_memory_mb: float = Field(128.0, gt=0)
-    cache_eviction: Literal["lru", "sieve"] = "sieve"
+    cache_eviction: Literal["lru", "sieve", "s3fifo"] = "sieve"
     cache_max_entry_share: float = Field(0.1, gt=0, le=1)
     cache_wait_deadline_s: float = Field(10.0, gt=0)
     ticker_fresh_s: float = Field(2.0, gt=0)
