@@ -99,3 +99,12 @@ async def test_one_structured_log_line_per_request(
     assert miss["level"] == "info"
     assert "POST /price 200 miss" in miss["message"]
     assert (unknown["status"], unknown["cache"]) == (404, None)
+
+
+async def test_label_values_stay_bounded_whatever_clients_send(harness: Harness) -> None:
+    for i in range(5):
+        await harness.client.request(f"BREW{i}", f"/pot/{i}")
+    samples = await scrape(harness)
+    odd = [key for key in samples if key[0] == "marketcache_requests_total"]
+    assert {dict(labels)["method"] for _, labels in odd} == {"OTHER"}
+    assert {dict(labels)["endpoint"] for _, labels in odd} == {"other"}

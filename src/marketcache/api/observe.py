@@ -22,6 +22,7 @@ log = logging.getLogger("marketcache.access")
 
 OTHER = "other"  # the endpoint label of paths no route matched (keeps label values bounded)
 FAST_PATHS = frozenset(ROUTES)  # answered by the hit fast path, before routing
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 
 
 def _endpoint(scope: Scope) -> str:
@@ -81,6 +82,7 @@ class ObserveRequests:
                 method=method,
                 path=path,
                 endpoint=_endpoint(scope),
+                method_label=method if method in METHODS else "OTHER",
                 status=status,
                 cache_status=cache_status,
                 latency_s=latency_s,

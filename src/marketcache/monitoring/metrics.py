@@ -178,11 +178,21 @@ class Metrics:
         )
         self.registry.register(collector)
         ProcessCollector(registry=self.registry)
+        # the labelled children by label values: `labels()` costs more than the increment
+        self._children: dict[tuple[str, str, int, str], tuple[Counter, Histogram]] = {}
 
     def observe(self, endpoint: str, method: str, status: int, cache: str, seconds: float) -> None:
         """Count and time one request."""
-        self.requests.labels(endpoint, method, str(status), cache).inc()
-        self.latency.labels(endpoint, cache).observe(seconds)
+        key = (endpoint, method, status, cache)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(endpoint, method, str(status), cache),
+                self.latency.labels(endpoint, cache),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def exposition(self) -> bytes:
         """The text format Prometheus scrapes."""

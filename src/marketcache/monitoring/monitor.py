@@ -112,13 +112,19 @@ class Monitor:
         path: str,
         endpoint: str,
         status: int,
+        method_label: str | None = None,
         cache_status: str | None,
         latency_s: float,
         symbol: str | None,
     ) -> None:
-        """Count one answered request (called by the API's middleware)."""
+        """Count one answered request (called by the API's middleware).
+
+        `endpoint` and `method_label` become Prometheus labels: the caller bounds them
+        (a route's path or `other`; a known method or `OTHER`).
+        """
         self.recorder.record(path, status, cache_status, latency_s * 1000, symbol)
-        self.metrics.observe(endpoint, method, status, cache_status or "none", latency_s)
+        label = method_label or method
+        self.metrics.observe(endpoint, label, status, cache_status or "none", latency_s)
 
     # -- reading -----------------------------------------------------------------------
 
