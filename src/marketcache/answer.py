@@ -45,6 +45,7 @@ class Answer:
     fetched_at: float  # wall time the raw data was fetched from the exchange
     source: str  # where the data came from: `binance`, `emulator`, ...
     exchange: str
+    symbol: str | None = None  # the normalized market, for logs and tallies
 
     def meta(self, now: float) -> dict[str, Any]:
         """The `meta` object of the response."""

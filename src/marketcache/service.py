@@ -158,7 +158,7 @@ class MarketData:
         result = self.cache.peek(key)
         if result is None:
             return None
-        return self._make_answer(result.value, result.status)
+        return self._make_answer(key, result.value, result.status)
 
     async def invalidate_symbol(self, symbol: str) -> int:
         """Drop every entry of one market; returns how many went."""
@@ -183,7 +183,7 @@ class MarketData:
         """An answer through the answer cache, or computed afresh without one."""
         if self.cache is None:
             data, raw = await compute()
-            return self._make_answer(encode(data, raw.fetched_at), "bypass")
+            return self._make_answer(key, encode(data, raw.fetched_at), "bypass")
 
         async def load() -> Loaded:
             data, raw = await compute()
@@ -194,11 +194,12 @@ class MarketData:
             )
 
         result = await self.cache.get_or_load(key, load, Freshness(0.0, 0.0))
-        return self._make_answer(result.value, result.status)
+        return self._make_answer(key, result.value, result.status)
 
-    def _make_answer(self, value: bytes, status: CacheStatus) -> Answer:
+    def _make_answer(self, key: str, value: bytes, status: CacheStatus) -> Answer:
         fetched_at, data = decode(value)
-        return Answer(data, status, fetched_at, self.source.source_name, self.exchange)
+        symbol = keys.key_symbol(key)
+        return Answer(data, status, fetched_at, self.source.source_name, self.exchange, symbol)
 
     async def _ticker(self, symbol: str) -> _Raw:
         freshness = self.freshness.ticker

@@ -93,7 +93,7 @@ async def test_one_structured_log_line_per_request(
         "path": "/price",
         "status": 200,
         "cache": "miss",
-        "symbol": "btcusdt",
+        "symbol": "BTC/USDT",  # normalized: one tally per market whatever the spelling
     }
     assert miss["latency_ms"] >= 0
     assert miss["level"] == "info"

@@ -132,7 +132,9 @@ class HitFastPath:
         if answer is None:
             await self.app(scope, _replay(body, receive), send)
             return
-        scope.setdefault("state", {})["cache_status"] = answer.cache
+        state = scope.setdefault("state", {})
+        state["cache_status"] = answer.cache
+        state["symbol"] = answer.symbol  # for the request log and per-symbol tallies
         content = answer.body(rt.clock.now())
         await send(
             {

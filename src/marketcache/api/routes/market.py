@@ -21,6 +21,7 @@ router = APIRouter(tags=["market"])
 
 def _respond(request: Request, answer: Answer) -> Response:
     request.state.cache_status = answer.cache
+    request.state.symbol = answer.symbol
     now = runtime(request).clock.now()
     return responses.json_bytes(answer.body(now), headers={"X-Cache": answer.cache})
 
