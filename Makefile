@@ -32,6 +32,7 @@ typecheck: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/ensure-redis.sh
+	bash scripts/ensure-promtool.sh
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 	$(BIN)/pytest
