@@ -1,16 +1,29 @@
-"""Fixtures for the cache tests: a manual clock, controllable loaders, L1-only or L1+L2."""
+"""Fixtures for the cache tests: a manual clock, controllable loaders, L1-only or L1+L2.
+
+L2 is in memory (`MemoryBackend`) or a real Redis: REDIS_URL when set (each test
+under a prefix of its own, cleaned up after), else a redis-server started for
+the session on a free port. The contract tests run on all three.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 
 from marketcache.cache import Backend, BackendEntry, Cache, Freshness, Loaded, MemoryBackend
+from marketcache.cache.redis import RedisBackend
 from marketcache.clock import ManualClock
+from marketcache.clock import settle as settle_loop
 from marketcache.errors import ExchangeUnavailable
+
+from .redis_server import RedisServer, unique_prefix
+
+REDIS_MODULES = {"test_contract", "test_redis"}  # the tests that also run on a real Redis
+_live_redis: list[RedisBackend] = []  # the Redis backends of the running test
 
 FR = Freshness(fresh=2.0, stale=10.0)
 
@@ -82,10 +95,86 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
-@pytest.fixture(params=["l1", "l1+l2"])
-def backend(request: pytest.FixtureRequest, clock: ManualClock) -> Backend | None:
-    """Every contract test runs on L1 alone and on L1 with an (in-memory) L2."""
-    return None if request.param == "l1" else MemoryBackend(clock)
+async def settle() -> None:
+    """Let ready tasks run and, with a real Redis, every command in progress finish."""
+    await settle_loop()
+    for _ in range(5000):  # a few seconds at most
+        if all(b.busy == 0 for b in _live_redis):
+            await settle_loop()
+            if all(b.busy == 0 for b in _live_redis):
+                return
+        await asyncio.sleep(0.001)
+    raise AssertionError("redis commands still running after 5 s")
+
+
+async def backend_len(backend: object) -> int:
+    """How many entries `backend` holds (MemoryBackend or RedisBackend)."""
+    if isinstance(backend, RedisBackend):
+        await settle()
+        return await backend.count_entries()
+    return len(backend)  # type: ignore[arg-type]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """L1 alone and L1 + in-memory L2 everywhere; L1 + Redis for the REDIS_MODULES too."""
+    if "backend" in metafunc.fixturenames:
+        kinds = ["l1", "l1+l2"]
+        if metafunc.module.__name__.rsplit(".", 1)[-1] in REDIS_MODULES:
+            kinds.append("l1+redis")
+        metafunc.parametrize("backend", kinds, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """REDIS_URL, or a redis-server of our own on a free port for the session."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    if not RedisServer.available():
+        pytest.skip("no redis-server (scripts/ensure-redis.sh installs it) and no REDIS_URL")
+    server = RedisServer().start()
+    try:
+        yield server.url
+    finally:
+        server.close()
+
+
+@pytest.fixture
+async def make_redis(redis_url: str) -> AsyncIterator[Callable[..., RedisBackend]]:
+    """Redis backends under one test-owned prefix; their keys are dropped afterwards."""
+    prefix = unique_prefix()
+    made: list[RedisBackend] = []
+
+    def make(**options: Any) -> RedisBackend:
+        options.setdefault("prefix", prefix)
+        options.setdefault("timeout", 2.0)  # generous: a loaded machine must not degrade
+        made_backend = RedisBackend(options.pop("url", redis_url), **options)
+        made.append(made_backend)
+        _live_redis.append(made_backend)
+        return made_backend
+
+    yield make
+    for made_backend in made:
+        _live_redis.remove(made_backend)
+    if made:
+        try:
+            await made[0].drop_namespace()  # never the rest of a shared server
+        finally:
+            for made_backend in made:
+                await made_backend.aclose()
+
+
+@pytest.fixture
+def backend(
+    request: pytest.FixtureRequest, clock: ManualClock, make_redis: Callable[..., RedisBackend]
+) -> Backend | None:
+    """L1 alone, L1 with an in-memory L2, or L1 with Redis (see pytest_generate_tests)."""
+    if request.param == "l1":
+        return None
+    if request.param == "l1+l2":
+        return MemoryBackend(clock)
+    return make_redis()
 
 
 MakeCache = Callable[..., Cache]

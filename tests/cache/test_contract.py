@@ -7,10 +7,10 @@ import asyncio
 import pytest
 
 from marketcache.cache import CacheOverloaded, Freshness
-from marketcache.clock import ManualClock, settle
+from marketcache.clock import ManualClock
 from marketcache.errors import ExchangeUnavailable, LoadTimeout
 
-from .conftest import FR, Gate, MakeCache, upstream_down
+from .conftest import FR, Gate, MakeCache, backend_len, settle, upstream_down
 
 
 def consistent(stats: dict[str, float | int | bool]) -> bool:
@@ -67,7 +67,7 @@ async def test_hundred_callers_on_a_failing_load_get_one_error_and_nothing_is_st
     assert len(cache) == 0
     assert cache.peek("k") is None
     if backend is not None:
-        assert len(backend) == 0  # type: ignore[arg-type]
+        assert await backend_len(backend) == 0
     stats = cache.stats
     assert (stats.load_errors, stats.entries, stats.bytes) == (1, 0, 0)
     assert consistent(stats.to_dict())
@@ -240,7 +240,7 @@ async def test_invalidate_during_a_load_does_not_resurrect_the_key(
     await settle()
     assert cache.peek("ohlcv:binance:BTC/USDT:15m") is None
     if backend is not None:
-        assert len(backend) == 0  # type: ignore[arg-type]
+        assert await backend_len(backend) == 0
     again = await cache.get_or_load("ohlcv:binance:BTC/USDT:15m", gate, FR)
     assert (again.status, again.value) == ("miss", b"value#2")
 
@@ -275,7 +275,7 @@ async def test_invalidate_by_key_and_prefix(make_cache: MakeCache, backend: obje
     await settle()
     assert cache.keys() == ["answer:cvd:binance:BTC/USDT:15m:100"]
     if backend is not None:
-        assert len(backend) == 1  # type: ignore[arg-type]
+        assert await backend_len(backend) == 1
     assert cache.stats.invalidations == 3
     assert cache.stats.bytes == cache.store.counted_bytes()
 
@@ -406,5 +406,5 @@ async def test_a_value_with_no_window_is_handed_out_but_not_kept(
     await settle()
     assert len(cache) == 0
     if backend is not None:
-        assert len(backend) == 0  # type: ignore[arg-type]
+        assert await backend_len(backend) == 0
     assert (await cache.get_or_load("k", gate, Freshness(0.0, 0.0))).value == b"value#2"

@@ -3,7 +3,10 @@
 Policy lives here; storage lives in `Store` (L1) and an optional `Backend` (L2).
 Every load runs in its own task, so a caller whose deadline passes (or who is
 cancelled) leaves the load running for the others. See `stats.py` for how
-lookups are counted.
+lookups are counted. With a shared L2 (Redis) the cache is one replica of
+several: loads are single-flight across replicas (`lease.py`) and loads,
+invalidations and clears reach the other replicas (`fanout.py`). An L1 hit
+never touches L2.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from marketcache.cache.entry import (
     Status,
     make_result,
 )
+from marketcache.cache.fanout import Fanout
 from marketcache.cache.flight import CacheOverloaded, wait_done
 from marketcache.cache.l2 import BackendErrorHook, GuardedBackend
-from marketcache.cache.loading import LoadErrorHook, Loads
+from marketcache.cache.lease import Leases
+from marketcache.cache.loading import AdmitHook, LoadErrorHook, Loads
 from marketcache.cache.stats import CacheStats, Counters, TaskState
 from marketcache.cache.store import Store
 from marketcache.cache.upkeep import Upkeep
@@ -58,6 +63,9 @@ class Cache:
         refresh_at: float = 0.85,
         refresh_tick: float = 0.1,
         backend_retry: float = 5.0,
+        backend_retry_max: float | None = None,
+        lease_ttl: float = 5.0,
+        admit: AdmitHook | None = None,
     ) -> None:
         if not 0 < refresh_at < 1:
             raise ValueError("refresh_at is a share of the fresh window, in (0, 1)")
@@ -71,8 +79,20 @@ class Cache:
         self._wait_deadline = wait_deadline
         self._max_waiters = max_waiters
         self._backend = (
-            GuardedBackend(backend, self._clock, self._counters, backend_retry, on_backend_error)
+            GuardedBackend(
+                backend,
+                self._clock,
+                self._counters,
+                backend_retry,
+                on_backend_error,
+                backend_retry_max,
+            )
             if backend is not None
+            else None
+        )
+        self._leases = (
+            Leases(self._backend, self._clock, self._counters, lease_ttl)
+            if self._backend is not None and self._backend.shared is not None
             else None
         )
         self._loads = Loads(
@@ -80,6 +100,8 @@ class Cache:
             self._store,
             self._counters,
             self._backend,
+            leases=self._leases,
+            admit=admit,
             load_timeout=load_timeout,
             error_backoff=error_backoff,
             on_load_error=on_load_error,
@@ -100,6 +122,19 @@ class Cache:
         )
         self._loads.on_stored(self._upkeep.scheduled)
         self._side_tasks: set[asyncio.Task[None]] = set()
+        self._fanout: Fanout | None = None
+        if self._backend is not None and self._backend.shared is not None:
+            assert self._leases is not None
+            self._fanout = Fanout(
+                self._clock,
+                self._store,
+                self._loads,
+                self._counters,
+                self._leases,
+                self._backend,
+                on_clear=self._upkeep.clear,
+            )
+            self._backend.shared.listen(self._fanout)
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -199,6 +234,8 @@ class Cache:
                 status = "stale"
             elif outcome.kind == "backend" and leader:
                 status = "hit"
+            elif outcome.kind == "remote":
+                status = "coalesced"  # another replica's load
             return Result(outcome.value, status, now - outcome.stored_at, outcome.stored_at)
         finally:
             flight.waiters -= 1
@@ -254,8 +291,11 @@ class Cache:
     # ---- lifecycle and introspection -----------------------------------------------------
 
     async def start(self) -> None:
-        """Start the background tasks (purge, and refresh-ahead when enabled)."""
+        """Start the background tasks (purge, refresh-ahead when enabled, fan-out with a
+        shared L2)."""
         await self._upkeep.start()
+        if self._backend is not None and self._backend.shared is not None:
+            await self._backend.shared.start()
 
     async def stop(self) -> None:
         """Stop the background tasks and background refreshes, and wait for them.
@@ -263,6 +303,8 @@ class Cache:
         Loads that callers wait on are left to finish (bounded by load_timeout).
         """
         await self._upkeep.stop()
+        if self._backend is not None and self._backend.shared is not None:
+            await self._backend.shared.stop()
         doomed = list(self._loads.background_tasks)
         for task in doomed:
             task.cancel()
@@ -308,12 +350,37 @@ class Cache:
             waiters_refused=c.waiters_refused,
             backend_hits=c.backend_hits,
             backend_errors=c.backend_errors,
-            backend_available=self._backend is not None and self._backend.available,
+            backend_available=self._backend is not None and self._backend.healthy,
             in_flight=len(self._flights),
             entries=len(store),
             bytes=store.bytes,
             max_bytes=store.max_bytes,
+            lease_waits=c.lease_waits,
+            lease_takeovers=c.lease_takeovers,
+            lease_skips=c.lease_skips,
+            remote_loads=c.remote_loads,
+            fanout_updates=c.fanout_updates,
+            fanout_drops=c.fanout_drops,
+            backend_shared=self._leases is not None,
         )
+
+    def backend_state(self) -> dict[str, Any]:
+        """L2 as health reports show it: state, last error, recent get latency (ms)."""
+        guard = self._backend
+        if guard is None:
+            return {"enabled": False, "state": "off"}
+        latencies = sorted(guard.get_latencies)
+        state = "up" if guard.healthy else ("down" if not guard.available else "retrying")
+        return {
+            "enabled": True,
+            "shared": self._leases is not None,
+            "state": state,
+            "channel": None if self._fanout is None else self._fanout.channel_up,
+            "down_since": guard.down_since,
+            "last_error": guard.last_error,
+            "waiting_on_leases": 0 if self._leases is None else self._leases.parked,
+            "get_latency_ms": _latency_summary(latencies),
+        }
 
     def tasks(self) -> dict[str, TaskState]:
         """Each background task's state (runs, last run, errors), for health reports."""
@@ -333,6 +400,19 @@ class Cache:
 
     def __contains__(self, key: object) -> bool:
         return key in self._entries
+
+
+def _latency_summary(latencies: list[float]) -> dict[str, float | int]:
+    """Count, mean, p50 and p99 of sorted latencies (seconds), in ms."""
+    if not latencies:
+        return {"samples": 0, "avg": 0.0, "p50": 0.0, "p99": 0.0}
+    n = len(latencies)
+    return {
+        "samples": n,
+        "avg": round(sum(latencies) / n * 1000, 3),
+        "p50": round(latencies[n // 2] * 1000, 3),
+        "p99": round(latencies[min(n - 1, int(n * 0.99))] * 1000, 3),
+    }
 
 
 def _loop_running() -> bool:

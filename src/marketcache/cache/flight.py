@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from marketcache.cache.backend import BackendEntry
+
+if TYPE_CHECKING:
+    from marketcache.cache.lease import Lease
 from marketcache.clock import Clock
 from marketcache.errors import CacheError
 
-OutcomeKind = Literal["loaded", "backend", "stale", "error"]
+OutcomeKind = Literal["loaded", "backend", "remote", "stale", "error"]
 
 
 class CacheOverloaded(CacheError):
@@ -30,7 +33,8 @@ class CacheOverloaded(CacheError):
 
 
 class Outcome:
-    """How a load ended: a value (loaded, from L2, or a stale fallback) or an error."""
+    """How a load ended: a value (loaded, from L2, from another replica's load, or a stale
+    fallback) or an error."""
 
     __slots__ = (
         "error",
@@ -69,7 +73,7 @@ class Outcome:
 class Flight:
     """One load in progress for a key; waiters await `future`, which never holds an exception."""
 
-    __slots__ = ("ahead", "background", "future", "key", "store", "task", "waiters")
+    __slots__ = ("ahead", "background", "future", "key", "lease", "store", "task", "waiters")
 
     def __init__(self, key: str, future: asyncio.Future[Outcome], background: bool) -> None:
         self.key = key
@@ -79,6 +83,7 @@ class Flight:
         self.store = True  # cleared by invalidation: the result is then handed out, not kept
         self.waiters = 0
         self.task: asyncio.Task[None] | None = None
+        self.lease: Lease | None = None  # held while loading, given back after the L2 write
 
 
 async def wait_done(future: asyncio.Future[Any], clock: Clock, seconds: float) -> bool:

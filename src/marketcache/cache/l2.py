@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from marketcache.cache.backend import MISSING, Backend, BackendEntry
+from marketcache.cache.backend import MISSING, Backend, BackendEntry, SharedBackend
 from marketcache.cache.stats import Counters
 from marketcache.clock import Clock
 
 log = logging.getLogger(__name__)
 
 BackendErrorHook = Callable[[str, BaseException], None]
+T = TypeVar("T")
+LATENCY_SAMPLES = 1024
 
 
 class GuardedBackend:
     """A Backend whose failures are counted, reported and answered by a pause, never raised.
 
     After a failure the backend is left alone for `retry_after` seconds (the
-    cache runs on L1 alone meanwhile), then tried again.
+    cache runs on L1 alone meanwhile), then tried again; each failure in a row
+    doubles the pause, up to `retry_max`. `healthy` is False from a failure
+    until a call succeeds again (or the fan-out channel reconnects): that is
+    what the L2 alert watches.
     """
 
     def __init__(
@@ -29,72 +37,124 @@ class GuardedBackend:
         counters: Counters,
         retry_after: float,
         on_error: BackendErrorHook | None,
+        retry_max: float | None = None,
     ) -> None:
         self.backend = backend
+        self.shared: SharedBackend | None = backend if isinstance(backend, SharedBackend) else None
         self._clock = clock
         self._counters = counters
         self._retry_after = retry_after
+        self._retry_max = max(retry_after, retry_max if retry_max is not None else retry_after)
+        self._pause = retry_after
         self._on_error = on_error
         self._down_until = -math.inf
+        self.healthy = True
+        self.last_error: str | None = None
+        self.down_since: float | None = None
+        self.get_latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)  # seconds, recent gets
 
     @property
     def available(self) -> bool:
         """False while the backend is paused after a failure."""
         return self._clock.now() >= self._down_until
 
-    def _failed(self, operation: str, error: BaseException) -> None:
+    def failed(self, operation: str, error: BaseException) -> None:
+        """Count a failure and pause the backend (also used by the fan-out channel)."""
+        now = self._clock.now()
         self._counters.backend_errors += 1
-        self._down_until = self._clock.now() + self._retry_after
-        log.warning(
-            "cache backend %s failed (%r); L1 only for %gs", operation, error, self._retry_after
-        )
+        self._down_until = now + self._pause
+        if self.healthy:
+            self.down_since = now
+        self.healthy = False
+        self.last_error = f"{operation}: {type(error).__name__}: {error}"
+        log.warning("cache backend %s failed (%r); L1 only for %gs", operation, error, self._pause)
+        self._pause = min(self._pause * 2, self._retry_max)
         if self._on_error is not None:
             try:
                 self._on_error(operation, error)
             except Exception:
                 log.exception("on_backend_error hook failed")
 
+    def recovered(self) -> None:
+        """The backend answered again: end the pause and the back-off."""
+        if not self.healthy:
+            log.info("cache backend is back; L1 + L2 again")
+        self.healthy = True
+        self.down_since = None
+        self._pause = self._retry_after
+        self._down_until = -math.inf
+
+    async def _call(self, operation: str, work: Callable[[], Awaitable[T]], default: T) -> T:
+        if not self.available:
+            return default
+        try:
+            result = await work()
+        except Exception as exc:
+            self.failed(operation, exc)
+            return default
+        if not self.healthy:
+            self.recovered()
+        return result
+
     async def get(self, key: str) -> BackendEntry | None:
         """The entry for `key`, or None (missing, or backend unavailable)."""
         if not self.available:
             return None
-        try:
-            got = await self.backend.get(key)
-        except Exception as exc:
-            self._failed("get", exc)
-            return None
+        started = time.perf_counter()
+        got: Any = await self._call("get", lambda: self.backend.get(key), MISSING)
+        self.get_latencies.append(time.perf_counter() - started)
         return None if got is MISSING else got
 
     async def set(self, key: str, entry: BackendEntry) -> None:
         """Store `entry` until the end of its stale window."""
         ttl = entry.stale_until - self._clock.now()
-        if ttl <= 0 or not self.available:
-            return
-        try:
-            await self.backend.set(key, entry, ttl)
-        except Exception as exc:
-            self._failed("set", exc)
+        if ttl > 0:
+            await self._call("set", lambda: self.backend.set(key, entry, ttl), None)
 
     async def delete(self, key: str) -> None:
         """Drop `key`."""
-        if self.available:
-            try:
-                await self.backend.delete(key)
-            except Exception as exc:
-                self._failed("delete", exc)
+        await self._call("delete", lambda: self.backend.delete(key), False)
 
     async def delete_prefix(self, prefix: str) -> None:
         """Drop every key starting with `prefix`."""
-        if self.available:
-            try:
-                await self.backend.delete_prefix(prefix)
-            except Exception as exc:
-                self._failed("delete_prefix", exc)
+        await self._call("delete_prefix", lambda: self.backend.delete_prefix(prefix), 0)
 
     async def clear(self) -> None:
         """Drop every key."""
-        if self.available:
-            try:
-                await self.backend.clear()
-            except Exception as exc:
-                self._failed("clear", exc)
+        await self._call("clear", self.backend.clear, 0)
+
+    # ---- coordination (shared backends only; the caller checks `shared`) -----------------
+
+    async def acquire(self, key: str, ttl: float) -> str | bool | None:
+        """The lease token, None when another replica holds it, False when L2 is unusable."""
+        assert self.shared is not None
+        shared = self.shared
+        result: str | bool | None = await self._call(
+            "acquire", lambda: shared.acquire(key, ttl), False
+        )
+        return result
+
+    async def extend(self, key: str, token: str, ttl: float) -> bool:
+        """Whether the lease is still ours, now pushed `ttl` seconds on."""
+        assert self.shared is not None
+        shared = self.shared
+        return await self._call("extend", lambda: shared.extend(key, token, ttl), False)
+
+    async def release(self, key: str, token: str) -> None:
+        """Give the lease back (it expires by itself if this fails)."""
+        assert self.shared is not None
+        shared = self.shared
+        await self._call("release", lambda: shared.release(key, token), False)
+
+    async def lease_ttl(self, key: str) -> float | None:
+        """Seconds left on the lease of `key`; None when nobody holds it or L2 is unusable."""
+        assert self.shared is not None
+        shared = self.shared
+        got: Any = await self._call("lease_ttl", lambda: shared.lease_ttl(key), MISSING)
+        return None if got is MISSING else float(got)
+
+    async def incr(self, name: str, amount: int, ttl: float) -> int | None:
+        """The shared counter after adding `amount`, or None when L2 is unusable."""
+        assert self.shared is not None
+        shared = self.shared
+        return await self._call("incr", lambda: shared.incr(name, amount, ttl), None)

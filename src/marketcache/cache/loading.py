@@ -1,15 +1,22 @@
-"""Loads: one flight per key, L2 consulted first, stale-if-error fallback, results kept in L1."""
+"""Loads: one flight per key, L2 consulted first, stale-if-error fallback, results kept in L1.
+
+With a shared L2 a flight also takes the key's lease before calling its loader
+(see `lease.py`), so one replica loads while the others wait for its value; a
+background refresh leaves the key to the replica that holds the lease.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable
 
 from marketcache.cache.backend import BackendEntry
 from marketcache.cache.entry import Entry, Freshness, Loaded, Loader, windows
 from marketcache.cache.flight import Flight, Outcome, wait_done
 from marketcache.cache.l2 import GuardedBackend
+from marketcache.cache.lease import GAVE_UP, Lease, Leases
 from marketcache.cache.stats import Counters
 from marketcache.cache.store import Store
 from marketcache.clock import Clock
@@ -18,6 +25,9 @@ from marketcache.errors import CacheError, LoadTimeout
 log = logging.getLogger(__name__)
 
 LoadErrorHook = Callable[[str, BaseException], None]
+AdmitHook = Callable[[str, bool], Exception | None]
+"""Asked before each loader call (key, background): an error refuses the load (e.g. the
+exchange's rate budget is spent); it is then handled like the loader's own failure."""
 
 
 class Loads:
@@ -36,6 +46,8 @@ class Loads:
         counters: Counters,
         backend: GuardedBackend | None,
         *,
+        leases: Leases | None = None,
+        admit: AdmitHook | None = None,
         load_timeout: float | None,
         error_backoff: float,
         on_load_error: LoadErrorHook | None,
@@ -45,6 +57,8 @@ class Loads:
         self._entries = store.entries
         self._counters = counters
         self._backend = backend
+        self._leases = leases
+        self._admit = admit
         self._load_timeout = load_timeout
         self._error_backoff = error_backoff
         self._on_load_error = on_load_error
@@ -56,6 +70,10 @@ class Loads:
     def on_stored(self, hook: Callable[[Entry], None]) -> None:
         """Call `hook` with every entry a load puts in L1 (the upkeep schedules it)."""
         self._on_stored = hook
+
+    def stored(self, entry: Entry) -> None:
+        """An entry was put in L1 from elsewhere (fan-out): schedule its upkeep."""
+        self._on_stored(entry)
 
     def expire(self, entry: Entry) -> None:
         """Drop an entry past its stale window."""
@@ -78,20 +96,23 @@ class Loads:
 
     async def _run_flight(self, flight: Flight, loader: Loader, freshness: Freshness) -> None:
         try:
-            outcome = await self._produce(flight, loader, freshness)
-        except asyncio.CancelledError:
-            self._finish(
-                flight, Outcome("error", error=CacheError(f"load of {flight.key!r} cancelled"))
-            )
-            raise
-        except Exception as exc:  # a bug of ours: waiters must still wake
-            log.exception("cache flight for %r failed", flight.key)
-            outcome = Outcome("error", error=exc)
-        self._finish(flight, outcome)
-        if outcome.refresh and flight.key not in self.flights:
-            self.start(flight.key, loader, freshness, background=True)
-        if outcome.written is not None and flight.store and self._backend is not None:
-            await self._backend.set(flight.key, outcome.written)
+            try:
+                outcome = await self._produce(flight, loader, freshness)
+            except asyncio.CancelledError:
+                error = CacheError(f"load of {flight.key!r} cancelled")
+                self._finish(flight, Outcome("error", error=error))
+                raise
+            except Exception as exc:  # a bug of ours: waiters must still wake
+                log.exception("cache flight for %r failed", flight.key)
+                outcome = Outcome("error", error=exc)
+            self._finish(flight, outcome)
+            if outcome.refresh and flight.key not in self.flights:
+                self.start(flight.key, loader, freshness, background=True)
+            if outcome.written is not None and flight.store and self._backend is not None:
+                await self._backend.set(flight.key, outcome.written)  # and tell the others
+        finally:
+            if flight.lease is not None and self._leases is not None:
+                await self._leases.release(flight.lease)  # after the write: waiters find it
 
     def _finish(self, flight: Flight, outcome: Outcome) -> None:
         if self.flights.get(flight.key) is flight:
@@ -122,12 +143,20 @@ class Loads:
                         outcome.refresh = not fresh  # served stale: refresh behind it
                         return outcome
                     l2_stale = got
+        if self._leases is not None:
+            settled = await self._claim(flight, l2_stale, loader, freshness)
+            if settled is not None:
+                return settled
         counters.loads += 1
         if flight.background:
             counters.refreshes += 1
             if flight.ahead:
                 counters.refresh_ahead += 1
         try:
+            if self._admit is not None:
+                refused = self._admit(key, flight.background)
+                if refused is not None:
+                    raise refused
             raw = await self._call_loader(key, loader)
             if isinstance(raw, Loaded):
                 value, freshness = raw.value, raw.freshness
@@ -146,6 +175,49 @@ class Loads:
         outcome = Outcome("loaded", value, stored_at, stale_until)
         outcome.written = loaded
         return outcome
+
+    async def _claim(
+        self,
+        flight: Flight,
+        l2_stale: BackendEntry | None,
+        loader: Loader,
+        freshness: Freshness,
+    ) -> Outcome | None:
+        """Take the key's lease (then None: load), or settle the flight without loading.
+
+        A background refresh with something still servable does not wait for
+        another replica's load: it serves what it has and lets that load's
+        fan-out update L1.
+        """
+        assert self._leases is not None
+        key = flight.key
+        now = self._clock.now()
+        current = self._entries.get(key)
+        servable: BackendEntry | None = None
+        if flight.store and current is not None and now < current.stale_until:
+            servable = BackendEntry(
+                current.value, current.stored_at, current.fresh_until, current.stale_until
+            )
+        elif flight.store and l2_stale is not None and now < l2_stale.stale_until:
+            servable = l2_stale
+        newer_than = current.stored_at if flight.store and current is not None else -math.inf
+        claim = await self._leases.claim(
+            key, wait=not (flight.background and servable), newer_than=newer_than
+        )
+        if claim is GAVE_UP:
+            assert servable is not None
+            kept = self._keep(flight, servable, loader, freshness) if servable is l2_stale else None
+            entry = kept or self._entries.get(key)
+            if entry is not None:
+                entry.retry_at = self._clock.now() + self._error_backoff
+            return Outcome("stale", servable.value, servable.stored_at, servable.stale_until)
+        if isinstance(claim, Lease):
+            flight.lease = claim
+            return None
+        if claim is None:
+            return None  # L2 unusable: load on our own
+        self._keep(flight, claim, loader, freshness)
+        return Outcome("remote", claim.value, claim.stored_at, claim.stale_until)
 
     async def _call_loader(self, key: str, loader: Loader) -> bytes | Loaded:
         if self._load_timeout is None:

@@ -7,7 +7,15 @@ returns None counts nothing (its caller goes on to `get_or_load`, which counts).
 In `get_or_load`, the caller that starts a load counts a miss (or a hit when L2
 had the value fresh), callers that wait on someone else's load count coalesced,
 whatever the load's outcome; an answer served stale (stale hit, or fallback
-after a failed load) counts as a stale hit.
+after a failed load) counts as a stale hit. A leader whose value came from
+another replica's load (through its lease) counts coalesced.
+
+Replica counters (a shared L2 only): `lease_waits` flights that waited for
+another replica's load, `lease_takeovers` of which took the lease over after
+it ended without a value, `lease_skips` background refreshes left to the
+replica holding the lease, `remote_loads` values received from another
+replica's load, `fanout_updates` L1 entries replaced by another replica's load,
+`fanout_drops` L1 entries dropped by another replica's invalidation or clear.
 """
 
 from __future__ import annotations
@@ -23,14 +31,20 @@ class Counters:
         "backend_hits",
         "coalesced",
         "expirations",
+        "fanout_drops",
+        "fanout_updates",
         "hits",
         "invalidations",
+        "lease_skips",
+        "lease_takeovers",
+        "lease_waits",
         "load_errors",
         "loads",
         "lookups",
         "misses",
         "refresh_ahead",
         "refreshes",
+        "remote_loads",
         "stale_hits",
         "timeouts",
         "waiters_refused",
@@ -52,6 +66,12 @@ class Counters:
         self.waiters_refused = 0
         self.backend_hits = 0
         self.backend_errors = 0
+        self.lease_waits = 0
+        self.lease_takeovers = 0
+        self.lease_skips = 0
+        self.remote_loads = 0
+        self.fanout_updates = 0
+        self.fanout_drops = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +95,18 @@ class CacheStats:
     waiters_refused: int  # callers refused because a key had too many waiters
     backend_hits: int  # L1 misses answered by L2
     backend_errors: int
-    backend_available: bool
+    backend_available: bool  # an L2 is configured and its last call succeeded
     in_flight: int  # loads running now
     entries: int
     bytes: int
     max_bytes: int
+    lease_waits: int = 0
+    lease_takeovers: int = 0
+    lease_skips: int = 0
+    remote_loads: int = 0
+    fanout_updates: int = 0
+    fanout_drops: int = 0
+    backend_shared: bool = False  # L2 coordinates replicas (leases, fan-out)
 
     @property
     def used_fraction(self) -> float:
