@@ -15,16 +15,20 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from marketcache import analytics, keys
 from marketcache.answer import Answer, CacheStatus, decode, encode
 from marketcache.cache import Cache, Freshness, Loaded, Result
 from marketcache.clock import Clock
 from marketcache.errors import MarketCacheError
-from marketcache.freshness import MarketFreshness, answer_freshness
+from marketcache.freshness import MarketFreshness, answer_freshness, timeframe_seconds
 from marketcache.models import Candles, Ticker, Trades
 from marketcache.sources.base import Source
 
 KLINES_LIMIT = 1000  # one fetch serves every endpoint; Binance's weight is the same to 1000
+EXTEND_MARGIN = 3  # candles asked beyond those expected, so a full page means "not there yet"
+EXTEND_MAX = 100  # beyond this many new candles, fetch the whole series again
 TRADES_LIMIT = 1000
 WARM_CONCURRENCY = 4
 
@@ -233,7 +237,7 @@ class MarketData:
         key = keys.ohlcv_key(self.exchange, symbol, timeframe)
 
         async def load() -> Loaded:
-            candles = await self.source.fetch_ohlcv(symbol, timeframe, KLINES_LIMIT)
+            candles = await self._fetch_candles(key, symbol, timeframe)
             return Loaded(candles.to_bytes(), self._candles_freshness(candles, self.clock.now()))
 
         if self.cache is None:
@@ -241,6 +245,35 @@ class MarketData:
             return _Raw(loaded.value, self.clock.now(), loaded.freshness, "bypass")
         result = await self.cache.get_or_load(key, load, Freshness(0.0, 0.0))
         return self._raw_candles(result)
+
+    async def _fetch_candles(self, key: str, symbol: str, timeframe: str) -> Candles:
+        """The latest `KLINES_LIMIT` candles; only the live end if the cache holds the rest.
+
+        Closed candles never change, so a refresh asks for the candles from the one
+        that was live at the last fetch onwards and splices them onto what it had.
+        Anything unexpected (a gap, a short or full page) falls back to a full fetch.
+        """
+        held = self.cache.store.value(key) if self.cache is not None else None
+        if held is not None:
+            spliced = await self._extend(Candles.from_bytes(held), symbol, timeframe)
+            if spliced is not None:
+                return spliced
+        return await self.source.fetch_ohlcv(symbol, timeframe, KLINES_LIMIT)
+
+    async def _extend(self, held: Candles, symbol: str, timeframe: str) -> Candles | None:
+        if len(held) < KLINES_LIMIT:
+            return None  # a young market: its whole history is one cheap page anyway
+        since = int(held.open_time[-1])
+        step_ms = timeframe_seconds(timeframe) * 1000
+        limit = int((self.clock.now() * 1000 - since) // step_ms) + EXTEND_MARGIN
+        if limit > EXTEND_MAX:
+            return None
+        recent = await self.source.fetch_ohlcv(symbol, timeframe, limit, since_ms=since)
+        # A page shorter than asked reached the present; it must start where we asked.
+        if not 0 < len(recent) < limit or int(recent.open_time[0]) != since:
+            return None
+        table = np.vstack([held.table[held.open_time < since], recent.table])[-KLINES_LIMIT:]
+        return Candles(held.symbol, held.timeframe, table)
 
     def _raw_candles(self, result: Result) -> _Raw:
         # Candle freshness is a function of the series and of when it was stored,

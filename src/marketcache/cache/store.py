@@ -46,6 +46,11 @@ class Store:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def value(self, key: str) -> bytes | None:
+        """The value held for `key`, whatever its age: to build on, never to serve."""
+        entry = self.entries.get(key)
+        return None if entry is None else entry.value
+
     def size_of(self, key: str, value: bytes) -> int:
         """The bytes an entry for `key` holding `value` is counted as in this store."""
         return sys.getsizeof(key) + sys.getsizeof(value) + ENTRY_OVERHEAD + self._policy_overhead
