@@ -139,9 +139,17 @@ class RedisBackend:
             async with asyncio.timeout(self.timeout):
                 return await work()
         except (RedisError, OSError, TimeoutError) as exc:
+            await self._drop_idle_connections()  # after a restart they are all dead
             raise BackendUnavailable(f"redis {name} failed: {type(exc).__name__}: {exc}") from exc
         finally:
             self.busy -= 1
+
+    async def _drop_idle_connections(self) -> None:
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._client.connection_pool.disconnect(inuse_connections=False)
+        except Exception:  # best effort: they are reconnected on use anyway
+            log.debug("dropping idle redis connections failed", exc_info=True)
 
     def _message(self, kind: bytes, body: bytes = b"") -> bytes:
         self.messages_out += 1
@@ -288,6 +296,7 @@ class RedisBackend:
             try:
                 async with asyncio.timeout(max(self.timeout, 1.0)):
                     await pubsub.subscribe(self.channel)
+                await self._drop_idle_connections()  # from before a restart: dead
                 self._tell(lambda listener: listener.connected(None))
                 delay = 0.1
                 while True:
