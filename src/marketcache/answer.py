@@ -7,6 +7,7 @@ response body without parsing or re-serializing anything.
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ def decode(value: bytes) -> tuple[float, bytes]:
     return fetched_at, value[_FETCHED_AT.size :]
 
 
+@functools.lru_cache(maxsize=4096)  # every hit of one entry formats the same instant
 def iso(epoch_seconds: float) -> str:
     """`2026-11-25T17:30:00.123Z`."""
     stamp = datetime.fromtimestamp(epoch_seconds, tz=UTC)
