@@ -49,7 +49,15 @@ class Settings(BaseSettings):
     # L2
     redis_url: str | None = None
     redis_prefix: str = "marketcache"
-    redis_timeout_ms: float = Field(50.0, gt=0)
+    redis_timeout_ms: float = Field(50.0, gt=0, description="every Redis call, then L1 alone")
+    redis_lease_ttl_s: float = Field(
+        5.0, gt=0, description="a dead loader's lease lapses after this (kept alive while loading)"
+    )
+    redis_retry_s: float = Field(1.0, gt=0, description="first pause after a Redis failure")
+    redis_retry_max_s: float = Field(10.0, gt=0, description="the pause doubles up to this")
+    budget_pause_at: float = Field(
+        0.8, gt=0, le=1, description="share of EXCHANGE_WEIGHT_LIMIT where background loads wait"
+    )
 
     # admin
     admin_token: str | None = None

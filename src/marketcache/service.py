@@ -59,6 +59,7 @@ class MarketData:
         self.clock = clock
         self.exchange = source.exchange_id
         self._markets_loaded = False
+        self.warm_pacer: Callable[[], Awaitable[None]] | None = None  # set with a rate budget
         self._markets_lock = asyncio.Lock()
 
     async def ensure_markets(self) -> None:
@@ -139,6 +140,8 @@ class MarketData:
             try:
                 symbol = self.source.normalize_symbol(raw_symbol)
                 async with gate:
+                    if self.warm_pacer is not None:
+                        await self.warm_pacer()  # the exchange's rate budget is filling
                     await self.price(symbol)
                     for timeframe in timeframes:
                         await self.comprehensive_analysis(symbol, timeframe)

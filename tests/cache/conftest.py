@@ -85,6 +85,9 @@ class BrokenBackend:
     async def ttl(self, key: str) -> Any:
         return self._fail()
 
+    async def incr(self, name: str, amount: int, ttl: float) -> int:
+        return int(self._fail())
+
 
 def upstream_down() -> ExchangeUnavailable:
     return ExchangeUnavailable("exchange down")

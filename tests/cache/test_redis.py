@@ -60,7 +60,7 @@ async def test_a_slow_redis_is_a_backend_error_within_the_timeout(
     backend = make_redis(url=own_redis.url, timeout=0.05)
     admin = make_redis(url=own_redis.url)
     await backend.set("k", BackendEntry(b"v", 1.0, 2.0, 3.0), 30)
-    await admin._client.execute_command("CLIENT", "PAUSE", "500", "ALL")  # noqa: SLF001
+    await admin._client.execute_command("CLIENT", "PAUSE", "500", "ALL")
     started = asyncio.get_running_loop().time()
     with pytest.raises(BackendUnavailable):
         await backend.get("k")

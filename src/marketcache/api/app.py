@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.responses import ORJSONResponse
@@ -16,12 +17,16 @@ from marketcache.api.observe import ObserveRequests
 from marketcache.api.routes import admin, health, market, monitoring
 from marketcache.api.runtime import Reachability, Runtime
 from marketcache.cache import Cache
+from marketcache.cache.budget import RateBudget
 from marketcache.clock import Clock, SystemClock
 from marketcache.config import Settings
 from marketcache.freshness import MarketFreshness
 from marketcache.monitoring.monitor import Monitor
 from marketcache.service import MarketData
 from marketcache.sources.base import Source
+
+if TYPE_CHECKING:
+    from marketcache.cache.redis import RedisBackend
 
 log = logging.getLogger("marketcache")
 
@@ -35,11 +40,50 @@ def default_source(settings: Settings) -> Source:
     return CcxtSource.from_settings(settings)
 
 
-def build_cache(settings: Settings, clock: Clock) -> Cache | None:
+def build_backend(settings: Settings) -> RedisBackend | None:
+    """Redis as L2 when REDIS_URL is set (and the cache is on); otherwise L1 alone."""
+    if settings.no_cache or not settings.redis_url:
+        return None
+    from marketcache.cache.redis import RedisBackend
+
+    return RedisBackend(
+        settings.redis_url,
+        prefix=settings.redis_prefix,
+        timeout=settings.redis_timeout_ms / 1000,
+        reconnect_max=settings.redis_retry_max_s,
+    )
+
+
+def build_budget(
+    settings: Settings, clock: Clock, source: Source, backend: RedisBackend | None
+) -> RateBudget | None:
+    """The exchange's rate budget shared by the replicas (only with Redis)."""
+    if backend is None:
+        return None
+    return RateBudget(
+        settings.exchange_weight_limit,
+        clock=clock,
+        weight_total=lambda: source.stats.total_weight,
+        backend=backend,
+        pause_at=settings.budget_pause_at,
+    )
+
+
+def build_cache(
+    settings: Settings,
+    clock: Clock,
+    backend: RedisBackend | None = None,
+    budget: RateBudget | None = None,
+) -> Cache | None:
     """The cache the settings ask for, or None for the original, uncached service."""
     if settings.no_cache:
         return None
-    return Cache(
+    cache = Cache(
+        backend=backend,
+        backend_retry=settings.redis_retry_s,
+        backend_retry_max=settings.redis_retry_max_s,
+        lease_ttl=settings.redis_lease_ttl_s,
+        admit=budget.admit if budget is not None else None,
         max_bytes=settings.cache_max_bytes,
         clock=clock,
         eviction=settings.cache_eviction,
@@ -50,6 +94,9 @@ def build_cache(settings: Settings, clock: Clock) -> Cache | None:
         refresh_concurrency=settings.refresh_ahead_concurrency,
         purge_interval=settings.purge_interval_s,
     )
+    if budget is not None:
+        budget.on_pause(lambda paused: setattr(cache, "refresh_paused", paused))
+    return cache
 
 
 def create_app(
@@ -65,14 +112,21 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         source = source_factory(settings)
-        cache = build_cache(settings, clock)
+        backend = build_backend(settings)
+        budget = build_budget(settings, clock, source, backend)
+        cache = build_cache(settings, clock, backend, budget)
         market = MarketData(source, cache, MarketFreshness.from_settings(settings), clock)
+        app.state.budget = budget
+        if budget is not None:
+            market.warm_pacer = budget.room
         try:
             await market.ensure_markets()
         except Exception as exc:  # the exchange may be down at start; retried per request
             log.warning("markets not loaded at start (%s); will retry on first request", exc)
         if cache is not None:
             await cache.start()
+        if budget is not None:
+            await budget.start()
         monitor = Monitor(settings, clock, cache, source)
         app.state.runtime = Runtime(
             settings=settings,
@@ -91,8 +145,12 @@ def create_app(
             yield
         finally:
             await monitor.stop()
+            if budget is not None:
+                await budget.stop()
             if cache is not None:
                 await cache.stop()
+            if backend is not None:
+                await backend.aclose()
             await source.close()
 
     app = FastAPI(

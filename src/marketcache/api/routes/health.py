@@ -8,8 +8,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketcache import __version__
+from marketcache.answer import iso
 from marketcache.api import responses
 from marketcache.api.runtime import Runtime, runtime
+from marketcache.cache.budget import RateBudget
 
 router = APIRouter(tags=["health"])
 
@@ -58,6 +60,36 @@ def cache_stats(rt: Runtime) -> dict[str, Any]:
     }
 
 
+def level_stats(rt: Runtime, budget: RateBudget | None) -> dict[str, Any]:
+    """L1 and L2 apart: hits of each, L2's state (Redis), latency, replica coordination."""
+    if rt.cache is None:
+        return {"l1": None, "l2": {"enabled": False, "state": "off"}}
+    stats = rt.cache.stats
+    l1 = {
+        "hits": stats.hits - stats.backend_hits,
+        "stale_hits": stats.stale_hits,
+        "entries": stats.entries,
+        "bytes": stats.bytes,
+    }
+    l2: dict[str, Any] = rt.cache.backend_state()
+    if l2["enabled"]:
+        l2.update(
+            hits=stats.backend_hits,
+            errors=stats.backend_errors,
+            lease_waits=stats.lease_waits,
+            lease_takeovers=stats.lease_takeovers,
+            lease_skips=stats.lease_skips,
+            remote_loads=stats.remote_loads,
+            fanout_updates=stats.fanout_updates,
+            fanout_drops=stats.fanout_drops,
+        )
+        if l2["down_since"] is not None:
+            l2["down_since"] = iso(l2["down_since"])
+    if budget is not None:
+        l2["rate_budget"] = budget.to_dict()
+    return {"l1": l1, "l2": l2}
+
+
 def upstream_stats(rt: Runtime) -> dict[str, Any]:
     """Calls made to the exchange, per operation, with their request weight."""
     stats = rt.source.stats
@@ -100,6 +132,9 @@ async def health(request: Request) -> Response:
             "reachable": reachable,
         },
     }
+    levels = level_stats(rt, _budget(request))
+    if levels["l2"]["enabled"]:  # with Redis only: L1 alone keeps the checklist's exact shape
+        document["cache_levels"] = _levels_brief(levels)
     return responses.plain(document, 503 if status == "unhealthy" else 200)
 
 
@@ -111,6 +146,23 @@ async def stats(request: Request) -> Response:
         {
             "cache_enabled": rt.cache is not None,
             "cache_stats": cache_stats(rt),
+            "cache_levels": level_stats(rt, _budget(request)),
             "upstream": upstream_stats(rt),
         }
     )
+
+
+def _budget(request: Request) -> RateBudget | None:
+    budget: RateBudget | None = getattr(request.app.state, "budget", None)
+    return budget
+
+
+def _levels_brief(levels: dict[str, Any]) -> dict[str, Any]:
+    """/health's short view: L1 hits and entries, L2 state and hits."""
+    l1, l2 = levels["l1"], levels["l2"]
+    brief_l2 = {"enabled": l2["enabled"], "state": l2["state"]}
+    if l2["enabled"]:
+        brief_l2["hits"] = l2["hits"]
+        brief_l2["get_p99_ms"] = l2["get_latency_ms"]["p99"]
+    brief_l1 = None if l1 is None else {"hits": l1["hits"], "entries": l1["entries"]}
+    return {"l1": brief_l1, "l2": brief_l2}
