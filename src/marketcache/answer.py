@@ -1,8 +1,9 @@
 """An answer of the service: the `data` JSON bytes and how they were served.
 
-In the cache an answer is `fetched_at` (8 bytes, the wall time at which its raw
-data left the exchange) followed by the `data` JSON; a hit is framed into the
-response body without parsing or re-serializing anything.
+In the cache an answer is `fetched_at` (the wall time at which its raw data left
+the exchange) and `fresh_until` (when that data stops being fresh), 8 bytes each,
+followed by the `data` JSON; a hit is framed into the response body without
+parsing or re-serializing anything.
 """
 
 from __future__ import annotations
@@ -17,18 +18,18 @@ import orjson
 
 CacheStatus = Literal["hit", "stale", "miss", "coalesced", "bypass"]
 
-_FETCHED_AT = struct.Struct("<d")
+_STAMPS = struct.Struct("<dd")
 
 
-def encode(data: Any, fetched_at: float) -> bytes:
-    """Serialize `data` for the cache, stamped with when its raw data was fetched."""
-    return _FETCHED_AT.pack(fetched_at) + orjson.dumps(data)
+def encode(data: Any, fetched_at: float, fresh_until: float) -> bytes:
+    """Serialize `data` for the cache, stamped with its raw data's age and freshness."""
+    return _STAMPS.pack(fetched_at, fresh_until) + orjson.dumps(data)
 
 
-def decode(value: bytes) -> tuple[float, bytes]:
-    """`(fetched_at, data JSON)` from `encode`'s bytes."""
-    (fetched_at,) = _FETCHED_AT.unpack_from(value, 0)
-    return fetched_at, value[_FETCHED_AT.size :]
+def decode(value: bytes) -> tuple[float, float, bytes]:
+    """`(fetched_at, fresh_until, data JSON)` from `encode`'s bytes."""
+    fetched_at, fresh_until = _STAMPS.unpack_from(value, 0)
+    return fetched_at, fresh_until, value[_STAMPS.size :]
 
 
 @functools.lru_cache(maxsize=4096)  # every hit of one entry formats the same instant

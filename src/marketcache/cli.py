@@ -11,6 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from marketcache import __version__
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("marketcache.api.server", "serve the market-data API"),
     "emulator": ("marketcache.emulator.server", "run the Binance-compatible exchange emulator"),
@@ -23,15 +25,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def _usage() -> str:
     lines = ["usage: marketcache COMMAND [options]", "", "commands:"]
     lines += [f"  {name:<10} {help_}" for name, (_, help_) in COMMANDS.items()]
-    lines += ["", "`marketcache COMMAND --help` describes the options of a command."]
+    lines += ["", "`marketcache COMMAND --help` describes the options of a command;"]
+    lines += ["`marketcache --version` prints the version."]
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `marketcache` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in {"-h", "--help"}:
+    if not args:
+        print(_usage(), file=sys.stderr)
+        return 2
+    if args[0] in {"-h", "--help"}:
         print(_usage())
+        return 0
+    if args[0] == "--version":
+        print(f"marketcache {__version__}")
         return 0
     name, rest = args[0], args[1:]
     if name not in COMMANDS:

@@ -42,6 +42,11 @@ class _Raw:
     freshness: Freshness
     status: CacheStatus
 
+    @property
+    def fresh_until(self) -> float:
+        """When this data stops being fresh."""
+        return self.fetched_at + self.freshness.fresh
+
 
 class MarketData:
     """Price, analysis, volume spikes and CVD of a market, through the cache if there is one."""
@@ -190,13 +195,13 @@ class MarketData:
         """An answer through the answer cache, or computed afresh without one."""
         if self.cache is None:
             data, raw = await compute()
-            return self._make_answer(key, encode(data, raw.fetched_at), "bypass")
+            return self._make_answer(key, encode(data, raw.fetched_at, raw.fresh_until), "bypass")
 
         async def load() -> Loaded:
             data, raw = await compute()
             now = self.clock.now()
             return Loaded(
-                encode(data, raw.fetched_at),
+                encode(data, raw.fetched_at, raw.fresh_until),
                 answer_freshness(raw.fetched_at, raw.freshness, now),
             )
 
@@ -204,7 +209,11 @@ class MarketData:
         return self._make_answer(key, result.value, result.status)
 
     def _make_answer(self, key: str, value: bytes, status: CacheStatus) -> Answer:
-        fetched_at, data = decode(value)
+        fetched_at, fresh_until, data = decode(value)
+        if status != "bypass" and self.clock.now() >= fresh_until:
+            # Computed just now, perhaps, but from raw data past its fresh window
+            # (served stale while it refreshes, or while the exchange fails): say so.
+            status = "stale"
         symbol = keys.key_symbol(key)
         return Answer(data, status, fetched_at, self.source.source_name, self.exchange, symbol)
 

@@ -78,6 +78,17 @@ def test_without_ticker_24h_change_comes_from_the_candles(btc_candles: Candles) 
     assert price["change_24h_percent"] == pytest.approx(100 * (last - then) / then)
 
 
+def test_24h_change_is_null_for_candles_longer_than_an_hour(btc_candles: Candles) -> None:
+    table = np.array(btc_candles.table)  # the same values, as if they were 4 h candles
+    table[:, 0] = table[0, 0] + np.arange(len(table)) * 4 * 3_600_000
+    table[:, 6] = table[:, 0] + 4 * 3_600_000 - 1
+    four_hours = Candles("BTC/USDT", "4h", table)
+    now = float(four_hours.open_time[-1]) + 60_000
+    price = comprehensive_analysis(four_hours, now_ms=now)["price"]
+    assert price["change_24h"] is None
+    assert price["change_24h_percent"] is None
+
+
 def test_24h_change_is_null_without_a_day_of_history(btc_candles: Candles) -> None:
     short = Candles("BTC/USDT", "30m", btc_candles.table[-10:])
     price = comprehensive_analysis(short, now_ms=float(short.open_time[-1]) + 1)["price"]

@@ -90,6 +90,31 @@ def test_checklist_steps(service: ServiceProcess) -> None:
         assert final["hit_rate"] > 50
 
 
+def test_warm_command(service: ServiceProcess, capsys: pytest.CaptureFixture[str]) -> None:
+    from marketcache.cli import main
+
+    code = main(["warm", "--url", service.url, "--symbols", "ADA/USDT,nope", "--timeframes", "1h"])
+    out = capsys.readouterr().out
+    assert code == 1  # one symbol could not be warmed
+    assert "ADA/USDT       warmed" in out
+    assert "nope" in out
+    assert "unknown_symbol" in out or "invalid_parameter" in out
+    statuses = [
+        httpx.post(f"{service.url}/cvd", json={"symbol": "ADA/USDT", "timeframe": "1h"}).headers[
+            "X-Cache"
+        ]
+    ]
+    assert statuses[0] in {"hit", "stale"}
+
+
+def test_warm_command_service_down(capsys: pytest.CaptureFixture[str]) -> None:
+    from marketcache.cli import main
+    from marketcache.netutil import free_port
+
+    assert main(["warm", "--url", f"http://127.0.0.1:{free_port()}", "--timeout", "2"]) == 2
+    assert "cannot reach" in capsys.readouterr().err
+
+
 @pytest.fixture(scope="module")
 def slow_exchange() -> Iterator[EmulatorProcess]:
     """An emulator answering in 150 ms."""

@@ -139,3 +139,13 @@ async def test_unknown_path_is_404(harness: Harness) -> None:
 
 async def test_wrong_method_is_405(harness: Harness) -> None:
     error_of(await harness.client.get("/price"), 405, "method_not_allowed")
+
+
+async def test_trailing_slash_is_404_not_a_redirect(harness: Harness) -> None:
+    error_of(await harness.client.post("/cvd/", json={"symbol": "BTC/USDT"}), 404, "not_found")
+
+
+async def test_head_health_for_uptime_checks(harness: Harness) -> None:
+    response = await harness.client.head("/health")
+    assert response.status_code == 200
+    assert response.content == b""

@@ -78,3 +78,14 @@ async def test_warm_reports_each_symbol() -> None:
     assert results["XXX/YYY"]["status"] == "error"
     assert results["XXX/YYY"]["error"]["code"] == "unknown_symbol"
     assert source.calls["ohlcv"] == 1
+
+
+async def test_an_answer_computed_from_stale_data_says_stale() -> None:
+    clock = ManualClock()
+    source = FakeSource(clock)
+    market = market_data(source, clock)
+    await market.comprehensive_analysis("BTC/USDT", "15m")
+    await clock.advance(6.0)  # candles (fresh 5 s) are stale now, but in their stale window
+    answer = await market.volume_spike("BTC/USDT", "15m", 20, 2.0)  # a new answer, from them
+    assert answer.cache == "stale"
+    assert answer.meta(clock.now())["age_ms"] == 6000

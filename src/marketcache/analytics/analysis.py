@@ -44,10 +44,16 @@ def _column(candles: Candles, name: str) -> FloatArray:
 DAY_MS = 86_400_000
 
 
+MAX_CANDLE_FOR_24H_MS = 3_600_000  # coarser candles cannot say what the price was 24 h ago
+
+
 def _open_at(candles: Candles, at_ms: float) -> float | None:
-    """The open of the candle that was live at `at_ms` (the price then), if the series has it."""
+    """The open of the candle that was live at `at_ms` (the price then, within the candle's
+    length), if the series has it and its candles are at most an hour long."""
     index = int(np.searchsorted(candles.open_time, at_ms, side="right")) - 1
     if index < 0 or candles.close_time[index] < at_ms:
+        return None
+    if candles.close_time[index] - candles.open_time[index] >= MAX_CANDLE_FOR_24H_MS:
         return None
     return float(candles.open[index])
 

@@ -159,6 +159,7 @@ def create_app(
         description="Crypto market data with a cache built in.",
         lifespan=lifespan,
         default_response_class=ORJSONResponse,
+        redirect_slashes=False,  # `/cvd/` is a 404 in our envelope, not a redirect
     )
     errors.install(app)
     app.include_router(health.router)

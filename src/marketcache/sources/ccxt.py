@@ -30,7 +30,7 @@ from marketcache.errors import (
 from marketcache.models import Candles, Market, Ticker, Trades
 from marketcache.sources import weights
 from marketcache.sources.base import UpstreamStats
-from marketcache.sources.errors import translate
+from marketcache.sources.errors import public, translate
 from marketcache.sources.parse import (
     candles_from_binance,
     candles_from_ohlcv,
@@ -290,10 +290,10 @@ class CcxtSource:
         except Exception as exc:
             self._stats.record(operation, weight, failed=True)
             error = translate(exc, self._exchange.last_response_headers, symbol=symbol)
-            log.info("%s %s failed: %s: %s", self._id, operation, error.code, error.message)
+            log.warning("%s %s failed: %s: %s", self._id, operation, error.code, error.message)
             if error is exc:
                 raise
-            raise error from exc
+            raise public(error, self._id, operation) from exc
         self._stats.record(operation, weight)
         return result
 

@@ -34,6 +34,7 @@ from marketcache.errors import (
     MarketCacheError,
     RateLimited,
     UnknownSymbol,
+    UpstreamError,
     UpstreamTimeout,
 )
 
@@ -115,3 +116,27 @@ def _translate_ccxt(
     if "ExchangeError" in names:
         return BadResponse(message)
     return ExchangeUnavailable(message)
+
+
+_PUBLIC_REASON = {
+    "rate_limited": "rate limit reached",
+    "exchange_unavailable": "unavailable",
+    "upstream_timeout": "no answer in time",
+    "bad_response": "an answer that could not be used",
+}
+
+
+def public(error: MarketCacheError, exchange: str, operation: str) -> MarketCacheError:
+    """The same error with a message fit for clients: no upstream URL, body or HTML.
+
+    Upstream errors carry the exchange's own text (URLs with parameters, gateway
+    pages); that detail goes to the log, and clients get what happened in a line.
+    Errors about the request itself keep their message.
+    """
+    if not isinstance(error, UpstreamError):
+        return error
+    reason = _PUBLIC_REASON.get(error.code, "failed")
+    message = f"{exchange} {operation}: {reason}"
+    if error.retry_after is not None:
+        message += f"; retry after {error.retry_after:g}s"
+    return type(error)(message, retry_after=error.retry_after)

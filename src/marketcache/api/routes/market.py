@@ -30,7 +30,6 @@ def _respond(request: Request, answer: Answer) -> Response:
 async def price(request: Request) -> Response:
     """Last, bid, ask, 24 h change, high, low and volumes."""
     body = parse_body(PriceRequest, await request.body())
-    request.state.symbol = body.symbol
     return _respond(request, await runtime(request).market.price(body.symbol))
 
 
@@ -38,7 +37,6 @@ async def price(request: Request) -> Response:
 async def comprehensive_analysis(request: Request) -> Response:
     """RSI, MACD, Bollinger, EMAs, SMAs, ATR, stochastic, ADX, OBV, VWAP and an overall signal."""
     body = parse_body(AnalysisRequest, await request.body())
-    request.state.symbol = body.symbol
     market = runtime(request).market
     return _respond(request, await market.comprehensive_analysis(body.symbol, body.timeframe))
 
@@ -47,7 +45,6 @@ async def comprehensive_analysis(request: Request) -> Response:
 async def volume_spike(request: Request) -> Response:
     """The last closed candle's volume against the `lookback` candles before it."""
     body = parse_body(VolumeSpikeRequest, await request.body())
-    request.state.symbol = body.symbol
     market = runtime(request).market
     answer = await market.volume_spike(body.symbol, body.timeframe, body.lookback, body.threshold)
     return _respond(request, answer)
@@ -57,6 +54,5 @@ async def volume_spike(request: Request) -> Response:
 async def cvd(request: Request) -> Response:
     """Taker buy minus taker sell volume per candle, accumulated, with trend and divergence."""
     body = parse_body(CvdRequest, await request.body())
-    request.state.symbol = body.symbol
     market = runtime(request).market
     return _respond(request, await market.cvd(body.symbol, body.timeframe, body.limit))
