@@ -139,6 +139,16 @@ def test_live_minute_candle_is_the_trades_so_far(market: Market) -> None:
     assert np.all(so_far.time <= clock.now_ms())
 
 
+def test_btcusdt_price_moves_while_its_recorded_candle_is_live(market: Market) -> None:
+    from marketcache.emulator import quotes
+
+    prices = set()
+    for _ in range(5):
+        prices.add(quotes.ticker_24hr(market, "BTCUSDT")["lastPrice"])
+        market.clock.advance(61_000)
+    assert len(prices) > 1
+
+
 def test_live_candle_and_price_move_with_a_running_clock() -> None:
     clock = EmulatorClock(START_MS + 5 * 60_000, frozen=True)  # 00:15
     market = Market(clock)
@@ -158,9 +168,12 @@ def test_ticker_agrees_with_klines(market: Market) -> None:
     for symbol in ("BTCUSDT", "ETHUSDT"):
         ticker = quotes.ticker_24hr(market, symbol)
         day = market.klines(symbol, "30m", None, None, 48)
-        assert ticker["lastPrice"] == day[-1][4]
+        last = market.trade_price(symbol, market.clock.now_ms())
+        assert float(ticker["lastPrice"]) == pytest.approx(last)
+        if symbol != "BTCUSDT":  # BTCUSDT's live 30m candle is the recorded one
+            assert ticker["lastPrice"] == day[-1][4]
         assert ticker["openPrice"] == day[0][1]
-        assert float(ticker["highPrice"]) == max(float(r[2]) for r in day)
-        assert float(ticker["lowPrice"]) == min(float(r[3]) for r in day)
+        assert float(ticker["highPrice"]) == max(last, *(float(r[2]) for r in day))
+        assert float(ticker["lowPrice"]) == min(last, *(float(r[3]) for r in day))
         assert float(ticker["volume"]) == pytest.approx(sum(float(r[5]) for r in day))
         assert quotes.last_price(market, symbol) == ticker["lastPrice"]

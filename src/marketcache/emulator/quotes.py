@@ -13,9 +13,12 @@ DAY = 24 * 60 * 60 * 1000
 
 
 def last_price(market: Market, symbol: str) -> str:
-    """The close of the live candle of the ticker interval (what `lastPrice` reports)."""
-    rows = market.klines(symbol, TICKER_INTERVAL, None, None, 1)
-    return str(rows[-1][4])
+    """The price of the latest trade (what `lastPrice` reports): it moves with the clock.
+
+    For every symbol but BTCUSDT that is also the live candle's close; BTCUSDT's live
+    30m candle is the recorded one, fixed until it closes, so the trades carry the price.
+    """
+    return fmt(market.trade_price(symbol, market.clock.now_ms()))
 
 
 def ticker_24hr(market: Market, symbol: str) -> dict[str, Any]:
@@ -24,7 +27,7 @@ def ticker_24hr(market: Market, symbol: str) -> dict[str, Any]:
     rows = market.klines(symbol, TICKER_INTERVAL, None, None, TICKER_CANDLES)
     info = market.symbols[symbol]
     open_price = float(rows[0][1])
-    last = float(rows[-1][4])
+    last = market.trade_price(symbol, now)
     volume = sum(float(r[5]) for r in rows)
     quote = sum(float(r[7]) for r in rows)
     count = sum(int(r[8]) for r in rows)
@@ -45,8 +48,8 @@ def ticker_24hr(market: Market, symbol: str) -> dict[str, Any]:
         "askPrice": fmt(last + info.tick_size),
         "askQty": fmt(ask_qty),
         "openPrice": fmt(open_price),
-        "highPrice": fmt(max(float(r[2]) for r in rows)),
-        "lowPrice": fmt(min(float(r[3]) for r in rows)),
+        "highPrice": fmt(max(last, *(float(r[2]) for r in rows))),
+        "lowPrice": fmt(min(last, *(float(r[3]) for r in rows))),
         "volume": fmt(volume),
         "quoteVolume": fmt(quote),
         "openTime": now - DAY,
