@@ -20,6 +20,7 @@ key, prefix or loaded entry; a replica ignores its own messages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -122,12 +123,15 @@ class RedisBackend:
             "health_check_interval": 0,
         }
         self._client = aioredis.Redis.from_url(url, socket_timeout=timeout, **options)
+        # the channel is nobody's request: it may take its time to connect, and it blocks on reads
+        options["socket_connect_timeout"] = max(timeout, 1.0)
         self._subscriber = aioredis.Redis.from_url(url, socket_timeout=None, **options)
         self._release = self._client.register_script(_RELEASE)
         self._extend = self._client.register_script(_EXTEND)
         self._incr = self._client.register_script(_INCR)
         self._listeners: list[Listener] = []
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.busy = 0  # commands in progress (tests wait for it to reach 0)
         self.messages_in = 0
         self.messages_out = 0
@@ -272,15 +276,22 @@ class RedisBackend:
 
     async def start(self) -> None:
         if self._task is None or self._task.done():
+            self._stopping = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(
-                self._subscribe_loop(), name="cache-fanout"
+                self._subscribe_loop(self._stopping), name="cache-fanout"
             )
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        self._stopping.set()  # redis-py may swallow a cancel: the loop also checks this
+        for _ in range(3):
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            done, _ = await asyncio.wait([task], timeout=1.0)
+            if done:
+                return
+        log.warning("the fan-out task did not stop")
 
     async def aclose(self) -> None:
         """Stop listening and close both connection pools."""
@@ -288,10 +299,10 @@ class RedisBackend:
         await self._client.aclose()
         await self._subscriber.aclose()
 
-    async def _subscribe_loop(self) -> None:
+    async def _subscribe_loop(self, stopping: asyncio.Event) -> None:
         """One pub/sub connection; on loss, tell the listeners and reconnect with back-off."""
         delay = 0.1
-        while True:
+        while not stopping.is_set():
             pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
             try:
                 async with asyncio.timeout(max(self.timeout, 1.0)):
@@ -299,7 +310,7 @@ class RedisBackend:
                 await self._drop_idle_connections()  # from before a restart: dead
                 self._tell(lambda listener: listener.connected(None))
                 delay = 0.1
-                while True:
+                while not stopping.is_set():
                     message = await pubsub.get_message(timeout=1.0)
                     if message is not None and message.get("type") == "message":
                         self._dispatch(message["data"])
@@ -312,7 +323,8 @@ class RedisBackend:
                     await asyncio.wait_for(pubsub.aclose(), 1.0)  # type: ignore[no-untyped-call]
                 except Exception:  # the connection is already gone
                     log.debug("closing the pub/sub connection failed", exc_info=True)
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), delay)
             delay = min(delay * 2, self.reconnect_max)
 
     def _tell(self, deliver: Callable[[Listener], None]) -> None:
