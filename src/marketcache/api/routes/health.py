@@ -104,7 +104,11 @@ def upstream_stats(rt: Runtime) -> dict[str, Any]:
     }
 
 
-@router.api_route("/health", methods=["GET", "HEAD"], summary="liveness, the cache at a glance, and the exchange's reachability")
+@router.api_route(
+    "/health",
+    methods=["GET", "HEAD"],
+    summary="liveness, the cache at a glance, and the exchange's reachability",
+)
 async def health(request: Request) -> Response:
     """healthy: exchange answers; degraded: it does not, the cache serves; unhealthy: neither."""
     rt = runtime(request)
