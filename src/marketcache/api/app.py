@@ -12,6 +12,7 @@ from fastapi.responses import ORJSONResponse
 
 from marketcache import __version__
 from marketcache.api import errors
+from marketcache.api.body import BodyLimit
 from marketcache.api.fastpath import HitFastPath
 from marketcache.api.observe import ObserveRequests
 from marketcache.api.routes import admin, health, market, monitoring
@@ -168,6 +169,6 @@ def create_app(
     app.include_router(monitoring.router)
     if settings.fast_path:
         app.add_middleware(HitFastPath)  # inside BodyLimit: the bodies it reads are bounded
-    app.add_middleware(errors.BodyLimit)
+    app.add_middleware(BodyLimit)
     app.add_middleware(ObserveRequests)  # outermost: it sees every answer
     return app

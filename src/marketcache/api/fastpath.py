@@ -16,9 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from marketcache import keys
+from marketcache.api.body import read_body, replay
 from marketcache.api.runtime import Runtime
 from marketcache.api.schemas import (
     CVD_LIMIT_RANGE,
@@ -119,9 +120,9 @@ class HitFastPath:
         if rt is None or rt.cache is None:
             await self.app(scope, receive, send)
             return
-        body, complete = await _read_body(receive)
+        body, outcome = await read_body(receive)  # `BodyLimit` outside has bounded it
         answer = None
-        if complete:
+        if outcome == "whole":
             try:
                 parsed = orjson.loads(body)
             except orjson.JSONDecodeError:
@@ -130,7 +131,7 @@ class HitFastPath:
                 key = key_of(rt, parsed)
                 answer = rt.market.cached(key) if key is not None else None
         if answer is None:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
             return
         state = scope.setdefault("state", {})
         state["cache_status"] = answer.cache
@@ -148,28 +149,3 @@ class HitFastPath:
             }
         )
         await send({"type": "http.response.body", "body": content})
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    """The whole body (already bounded by `BodyLimit`), and whether it arrived whole."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks), False
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks), True
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay

@@ -12,6 +12,7 @@ from types import TracebackType
 
 import httpx
 
+from marketcache import procutil
 from marketcache.netutil import free_port
 
 
@@ -70,14 +71,8 @@ class ServiceProcess:
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Terminate, wait, kill if it will not go."""
-        if self._process is None or self._process.poll() is not None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(timeout_s)
+        if self._process is not None:
+            procutil.stop(self._process, timeout_s)
 
     def __enter__(self) -> ServiceProcess:
         return self.start()

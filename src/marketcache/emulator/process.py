@@ -139,13 +139,7 @@ class EmulatorProcess:
         self._url = None
         if process is None:
             return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout)
+        procutil.stop(process, timeout)
         if process.stdout is not None:
             process.stdout.close()
 
