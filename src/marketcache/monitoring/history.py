@@ -14,9 +14,22 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from marketcache.keys import RAW_KINDS
 from marketcache.monitoring.histogram import BINS
 
-RAW_KINDS = ("ticker", "ohlcv", "trades")
+CACHE_COUNTERS = (
+    "lookups",
+    "hits",
+    "stale_hits",
+    "misses",
+    "coalesced",
+    "loads",
+    "load_errors",
+    "refreshes",
+    "evictions",
+    "expirations",
+    "rejected",
+)
 
 FIELDS: tuple[str, ...] = (
     # requests (from the API)
@@ -31,17 +44,7 @@ FIELDS: tuple[str, ...] = (
     "latency_sum_ms",
     *(f"reads_{kind}" for kind in RAW_KINDS),
     # the cache's counters (increase over the period)
-    "lookups",
-    "hits",
-    "stale_hits",
-    "misses",
-    "coalesced",
-    "loads",
-    "load_errors",
-    "refreshes",
-    "evictions",
-    "expirations",
-    "rejected",
+    *CACHE_COUNTERS,
     # the exchange (increase over the period)
     "upstream_calls",
     "upstream_weight",

@@ -19,26 +19,19 @@ import psutil
 
 from marketcache.cache.stats import CacheStats, TaskState
 from marketcache.clock import Clock
-from marketcache.monitoring.history import RAW_KINDS, History, Rows, single_row
+from marketcache.monitoring.history import (
+    CACHE_COUNTERS,
+    RAW_KINDS,
+    History,
+    Rows,
+    single_row,
+)
 from marketcache.monitoring.requests import RequestCounts, RequestRecorder
 from marketcache.sources.base import UpstreamStats
 
 log = logging.getLogger(__name__)
 
 PERIOD_S = 60.0
-CACHE_COUNTERS = (
-    "lookups",
-    "hits",
-    "stale_hits",
-    "misses",
-    "coalesced",
-    "loads",
-    "load_errors",
-    "refreshes",
-    "evictions",
-    "expirations",
-    "rejected",
-)
 
 
 def process_rss() -> int:
