@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from marketcache.cache.stats import CacheStats
 from marketcache.config import Settings
-from marketcache.monitoring.history import RAW_KINDS, Rows
+from marketcache.keys import RAW_KINDS
+from marketcache.monitoring.history import Rows
 from marketcache.monitoring.trends import hit_rate, percent
 
 Severity = Literal["info", "warning", "critical"]

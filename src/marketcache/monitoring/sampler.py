@@ -19,9 +19,9 @@ import psutil
 
 from marketcache.cache.stats import CacheStats, TaskState
 from marketcache.clock import Clock
+from marketcache.keys import RAW_KINDS
 from marketcache.monitoring.history import (
     CACHE_COUNTERS,
-    RAW_KINDS,
     History,
     Rows,
     single_row,
