@@ -147,6 +147,8 @@ class Cache:
         exception (the same object to every waiter), `LoadTimeout` when `deadline`
         (default: wait_deadline) passes first, or `CacheOverloaded`.
         """
+        # The fresh-hit lines repeat `peek`'s on purpose: this is the hot path, and a
+        # call plus a second dict lookup would cost a fifth of a hit.
         entry = self._entries.get(key)
         if entry is not None:
             now = self._clock.now()
