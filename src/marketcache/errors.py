@@ -5,9 +5,14 @@ where they enter the package; nothing else in the package catches theirs.
 
     MarketCacheError                      base; carries `code` and `status`
     ├── InputError                        the request itself is wrong (4xx)
+    │   ├── MalformedJson          400    the body is not JSON
+    │   ├── BodyValidationError    422    a field missing, ill-typed or out of range (`fields`)
     │   ├── UnknownSymbol          404    not a market of the exchange (with close matches)
     │   ├── UnsupportedTimeframe   400    not one of the exchange's intervals
     │   └── InvalidParameter       422    a value out of range or of the wrong type
+    ├── AccessError                       the caller may not do this
+    │   ├── Unauthorized           401    no credentials where they are required
+    │   └── Forbidden              403    credentials that do not grant it, or not on loopback
     ├── UpstreamError                     the exchange failed us
     │   ├── RateLimited            429    exchange rate limit (retry_after when known)
     │   ├── ExchangeUnavailable    503    down, refusing, 5xx (retry_after when known)
@@ -15,6 +20,7 @@ where they enter the package; nothing else in the package catches theirs.
     │   └── BadResponse            503    an answer we cannot use (malformed, truncated)
     └── CacheError                        the cache itself
         ├── LoadTimeout            503    a waiter's deadline passed before the load ended
+        ├── CacheOverloaded        503    too many callers wait on one key's load already
         └── BackendUnavailable     503    a cache backend (Redis) is unreachable; never
                                           reaches clients: the cache degrades to L1
 """
@@ -45,6 +51,24 @@ class InputError(MarketCacheError):
 
     code = "invalid_input"
     status = 400
+
+
+class MalformedJson(InputError):
+    """The body is not JSON at all."""
+
+    code = "malformed_json"
+    status = 400
+
+
+class BodyValidationError(InputError):
+    """The body is JSON but a field is missing, of the wrong type or out of range."""
+
+    code = "validation_error"
+    status = 422
+
+    def __init__(self, message: str, fields: Sequence[str]) -> None:
+        super().__init__(message)
+        self.fields = list(fields)
 
 
 class UnknownSymbol(InputError):
@@ -81,6 +105,27 @@ class InvalidParameter(InputError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(f"{field}: {message}")
+
+
+class AccessError(MarketCacheError):
+    """The caller may not do this."""
+
+    code = "forbidden"
+    status = 403
+
+
+class Unauthorized(AccessError):
+    """No credentials where they are required."""
+
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(AccessError):
+    """Credentials that do not grant access, or a client that may not ask."""
+
+    code = "forbidden"
+    status = 403
 
 
 class UpstreamError(MarketCacheError):
@@ -143,6 +188,22 @@ class LoadTimeout(CacheError):
         self.key = key
         self.deadline = deadline
         super().__init__(f"no value for {key!r} within {deadline:g}s; the load goes on")
+
+    @property
+    def retry_after(self) -> float | None:
+        return 1.0
+
+
+class CacheOverloaded(CacheError):
+    """Too many callers already wait on this key's load; refused at once instead of queued."""
+
+    code = "cache_overloaded"
+    status = 503
+
+    def __init__(self, key: str, waiters: int) -> None:
+        self.key = key
+        self.waiters = waiters
+        super().__init__(f"{waiters} callers already wait for {key!r}; try again shortly")
 
     @property
     def retry_after(self) -> float | None:

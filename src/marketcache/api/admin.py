@@ -13,21 +13,7 @@ import ipaddress
 from fastapi import Request
 
 from marketcache.api.runtime import runtime
-from marketcache.errors import MarketCacheError
-
-
-class Unauthorized(MarketCacheError):
-    """No credentials where they are required."""
-
-    code = "unauthorized"
-    status = 401
-
-
-class Forbidden(MarketCacheError):
-    """Credentials that do not grant access, or a client that may not ask."""
-
-    code = "forbidden"
-    status = 403
+from marketcache.errors import Forbidden, Unauthorized
 
 
 def _is_loopback(host: str | None) -> bool:

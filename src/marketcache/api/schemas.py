@@ -6,7 +6,7 @@ from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError
 
-from marketcache.errors import InputError
+from marketcache.errors import BodyValidationError, MalformedJson
 
 MAX_BODY_BYTES = 16 * 1024
 SYMBOL_MAX_LENGTH = 40
@@ -77,24 +77,6 @@ class InvalidateRequest(Body):
 
     prefix: str | None = Field(None, min_length=1, max_length=200)
     symbol: Symbol | None = None
-
-
-class MalformedJson(InputError):
-    """The body is not JSON at all."""
-
-    code = "malformed_json"
-    status = 400
-
-
-class BodyValidationError(InputError):
-    """The body is JSON but a field is missing, of the wrong type or out of range."""
-
-    code = "validation_error"
-    status = 422
-
-    def __init__(self, message: str, fields: list[str]) -> None:
-        super().__init__(message)
-        self.fields = fields
 
 
 M = TypeVar("M", bound=Body)

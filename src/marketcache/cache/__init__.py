@@ -6,9 +6,9 @@ It knows nothing of markets: keys are strings, values are bytes.
 from marketcache.cache.backend import MISSING, Backend, BackendEntry, MemoryBackend, Missing
 from marketcache.cache.cache import Cache
 from marketcache.cache.entry import Freshness, Loaded, Loader, Result, Status
-from marketcache.cache.flight import CacheOverloaded
 from marketcache.cache.stats import CacheStats, TaskState
 from marketcache.cache.store import ENTRY_OVERHEAD, Store, entry_size
+from marketcache.errors import CacheOverloaded
 
 __all__ = [
     "ENTRY_OVERHEAD",

@@ -26,7 +26,7 @@ from marketcache.cache.entry import (
     make_result,
 )
 from marketcache.cache.fanout import Fanout
-from marketcache.cache.flight import CacheOverloaded, wait_done
+from marketcache.cache.flight import wait_done
 from marketcache.cache.l2 import BackendErrorHook, GuardedBackend
 from marketcache.cache.lease import Leases
 from marketcache.cache.loading import AdmitHook, LoadErrorHook, Loads
@@ -34,7 +34,7 @@ from marketcache.cache.stats import CacheStats, Counters, TaskState
 from marketcache.cache.store import Store
 from marketcache.cache.upkeep import Upkeep
 from marketcache.clock import Clock, SystemClock
-from marketcache.errors import LoadTimeout
+from marketcache.errors import CacheOverloaded, LoadTimeout
 
 log = logging.getLogger(__name__)
 

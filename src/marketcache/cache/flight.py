@@ -11,25 +11,8 @@ from marketcache.cache.backend import BackendEntry
 if TYPE_CHECKING:
     from marketcache.cache.lease import Lease
 from marketcache.clock import Clock
-from marketcache.errors import CacheError
 
 OutcomeKind = Literal["loaded", "backend", "remote", "stale", "error"]
-
-
-class CacheOverloaded(CacheError):
-    """Too many callers already wait on this key's load; refused at once instead of queued."""
-
-    code = "cache_overloaded"
-    status = 503
-
-    def __init__(self, key: str, waiters: int) -> None:
-        self.key = key
-        self.waiters = waiters
-        super().__init__(f"{waiters} callers already wait for {key!r}; try again shortly")
-
-    @property
-    def retry_after(self) -> float | None:
-        return 1.0
 
 
 class Outcome:

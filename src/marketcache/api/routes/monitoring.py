@@ -7,8 +7,7 @@ from starlette.responses import Response
 
 from marketcache.api import responses
 from marketcache.api.runtime import runtime
-from marketcache.api.schemas import BodyValidationError
-from marketcache.errors import MarketCacheError
+from marketcache.errors import BodyValidationError, MarketCacheError
 from marketcache.monitoring.metrics import CONTENT_TYPE
 from marketcache.monitoring.monitor import MAX_HOURS, Monitor
 
