@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     cache_eviction: Literal["lru", "sieve", "s3fifo"] = "sieve"
     cache_max_entry_share: float = Field(0.1, gt=0, le=1)
     cache_wait_deadline_s: float = Field(10.0, gt=0)
+    cache_stale_grace: float = Field(
+        1.0, ge=0, description="stale served at once until fresh + this share of fresh"
+    )
+    cache_stale_wait_s: float = Field(
+        1.0, ge=0, description="past the grace, how long a read waits for the reload"
+    )
     ticker_fresh_s: float = Field(2.0, gt=0)
     ticker_stale_s: float = Field(30.0, ge=0)
     klines_live_fresh_s: float = Field(5.0, gt=0)

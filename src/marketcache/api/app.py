@@ -90,6 +90,8 @@ def build_cache(
         eviction=settings.cache_eviction,
         max_entry_share=settings.cache_max_entry_share,
         wait_deadline=settings.cache_wait_deadline_s,
+        stale_grace=settings.cache_stale_grace,
+        stale_wait=settings.cache_stale_wait_s,
         refresh_ahead=settings.refresh_ahead,
         refresh_loads_per_s=settings.refresh_ahead_loads_per_s,
         refresh_concurrency=settings.refresh_ahead_concurrency,

@@ -66,6 +66,8 @@ class Cache:
         backend_retry_max: float | None = None,
         lease_ttl: float = 5.0,
         admit: AdmitHook | None = None,
+        stale_grace: float | None = None,
+        stale_wait: float = 1.0,
     ) -> None:
         if not 0 < refresh_at < 1:
             raise ValueError("refresh_at is a share of the fresh window, in (0, 1)")
@@ -78,6 +80,14 @@ class Cache:
         self._counters = Counters()
         self._wait_deadline = wait_deadline
         self._max_waiters = max_waiters
+        # Stale-while-revalidate grace, as a share of each entry's fresh window: past
+        # fresh + grace × fresh, a read waits up to `stale_wait` for the reload and is
+        # served stale only if the exchange is slow or failing (stale-if-error keeps the
+        # whole stale window). None: every stale read is served at once (plain SWR).
+        if stale_grace is not None and stale_grace < 0:
+            raise ValueError("stale_grace is a share of the fresh window, >= 0")
+        self._stale_grace = stale_grace
+        self._stale_wait = stale_wait
         self._backend = (
             GuardedBackend(
                 backend,
@@ -162,7 +172,10 @@ class Cache:
                 entry.read_fresh = True
                 return make_result(entry.value, "hit", now - entry.stored_at, entry.stored_at)
             if now < entry.stale_until:
-                return self._serve_stale(entry, now)
+                if self._in_grace(entry, now):
+                    return self._serve_stale(entry, now)
+                wait = min(self._stale_wait, self._wait_deadline if deadline is None else deadline)
+                return await self._miss(key, loader, freshness, wait, stale=entry)
             self._loads.expire(entry)
         return await self._miss(
             key, loader, freshness, self._wait_deadline if deadline is None else deadline
@@ -185,9 +198,20 @@ class Cache:
             entry.read_fresh = True
             return make_result(entry.value, "hit", now - entry.stored_at, entry.stored_at)
         if now < entry.stale_until:
-            return self._serve_stale(entry, now)
+            # past the grace the caller's get_or_load waits briefly for the reload
+            return self._serve_stale(entry, now) if self._in_grace(entry, now) else None
         self._loads.expire(entry)
         return None
+
+    def _in_grace(self, entry: Entry, now: float) -> bool:
+        """Whether a stale `entry` is served at once (else: wait briefly for the reload)."""
+        grace = self._stale_grace
+        if grace is None or now < entry.retry_at:  # a reload failed lately: no waiting
+            return True
+        flight = self._flights.get(entry.key)
+        if flight is not None and now - flight.started_at >= self._stale_wait:
+            return True  # the reload is already slow: no one else waits for it
+        return now < entry.fresh_until + grace * (entry.fresh_until - entry.stored_at)
 
     def _serve_stale(self, entry: Entry, now: float) -> Result:
         counters = self._counters
@@ -205,8 +229,15 @@ class Cache:
         return make_result(entry.value, "stale", now - entry.stored_at, entry.stored_at)
 
     async def _miss(
-        self, key: str, loader: Loader, freshness: Freshness, deadline: float
+        self,
+        key: str,
+        loader: Loader,
+        freshness: Freshness,
+        deadline: float,
+        stale: Entry | None = None,
     ) -> Result:
+        """Wait for the one load of `key`; with `stale`, serve it if the load is not done by
+        `deadline` (a stale read past its grace), instead of raising LoadTimeout."""
         counters = self._counters
         flight = self._flights.get(key)
         leader = flight is None
@@ -214,6 +245,8 @@ class Cache:
         if flight is None:
             flight = self._loads.start(key, loader, freshness, background=False)
         elif flight.waiters >= self._max_waiters:
+            if stale is not None:  # enough callers wait already: this one takes the stale copy
+                return self._serve_stale(stale, self._clock.now())
             counters.lookups += 1
             counters.coalesced += 1
             counters.waiters_refused += 1
@@ -222,6 +255,10 @@ class Cache:
         try:
             done = await wait_done(flight.future, self._clock, deadline)
             if not done:
+                now = self._clock.now()
+                if stale is not None and now < stale.stale_until:
+                    status = "stale"  # the load goes on for the next readers
+                    return make_result(stale.value, "stale", now - stale.stored_at, stale.stored_at)
                 counters.timeouts += 1
                 raise LoadTimeout(key, deadline)
             outcome = flight.future.result()

@@ -56,10 +56,27 @@ class Outcome:
 class Flight:
     """One load in progress for a key; waiters await `future`, which never holds an exception."""
 
-    __slots__ = ("ahead", "background", "future", "key", "lease", "store", "task", "waiters")
+    __slots__ = (
+        "ahead",
+        "background",
+        "future",
+        "key",
+        "lease",
+        "started_at",
+        "store",
+        "task",
+        "waiters",
+    )
 
-    def __init__(self, key: str, future: asyncio.Future[Outcome], background: bool) -> None:
+    def __init__(
+        self,
+        key: str,
+        future: asyncio.Future[Outcome],
+        background: bool,
+        started_at: float = 0.0,
+    ) -> None:
         self.key = key
+        self.started_at = started_at  # clock time the load began
         self.future = future
         self.background = background  # started by a stale read or refresh-ahead, not a miss
         self.ahead = False  # started by refresh-ahead

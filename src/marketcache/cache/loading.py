@@ -83,7 +83,7 @@ class Loads:
     def start(self, key: str, loader: Loader, freshness: Freshness, *, background: bool) -> Flight:
         """Start the load of `key` (there is no flight for it yet)."""
         loop = asyncio.get_running_loop()
-        flight = Flight(key, loop.create_future(), background)
+        flight = Flight(key, loop.create_future(), background, self._clock.now())
         self.flights[key] = flight
         task = loop.create_task(self._run_flight(flight, loader, freshness))
         flight.task = task
