@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     cache_max_entry_share: float = Field(0.1, gt=0, le=1)
     cache_wait_deadline_s: float = Field(10.0, gt=0)
     cache_stale_grace: float = Field(
-        1.0, ge=0, description="stale served at once until fresh + this share of fresh"
+        3.0, ge=0, description="stale served at once until fresh + this share of fresh"
     )
     cache_stale_wait_s: float = Field(
         1.0, ge=0, description="past the grace, how long a read waits for the reload"

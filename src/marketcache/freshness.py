@@ -5,8 +5,8 @@
   fresh for a few seconds, and never past the moment its live candle closes
   (then a new candle exists that the entry does not have).
 - Recent trades: like the ticker.
-- An answer computed from raw data is exactly as fresh as that data: it expires
-  when the data does (`answer_freshness`).
+- An answer computed from raw data is exactly as fresh as that data: it has the
+  same windows, counted from when the data was fetched (`Loaded.as_of`).
 After `fresh` comes `stale`: the window in which the entry may still be served
 while a refresh runs, or while the exchange fails.
 """
@@ -54,16 +54,3 @@ class MarketFreshness:
             until_close = live_close_ms / 1000.0 - now
             fresh = max(0.0, min(fresh, until_close + 0.001))
         return Freshness(fresh, self.klines_stale)
-
-
-def answer_freshness(raw_stored_at: float, raw: Freshness, now: float) -> Freshness:
-    """The freshness of an answer computed at `now` from raw data stored at `raw_stored_at`.
-
-    Fresh until the raw data stops being fresh; servable stale until its stale
-    window ends. An answer never outlives the data it was computed from.
-    """
-    fresh_until = raw_stored_at + raw.fresh
-    stale_until = fresh_until + raw.stale
-    fresh = max(0.0, fresh_until - now)
-    stale = max(0.0, stale_until - max(now, fresh_until))
-    return Freshness(fresh, stale)

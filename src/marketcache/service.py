@@ -22,7 +22,7 @@ from marketcache.answer import Answer, CacheStatus, decode, encode
 from marketcache.cache import Cache, Freshness, Loaded, Result
 from marketcache.clock import Clock
 from marketcache.errors import MarketCacheError
-from marketcache.freshness import MarketFreshness, answer_freshness, timeframe_seconds
+from marketcache.freshness import MarketFreshness, timeframe_seconds
 from marketcache.models import Candles, Ticker, Trades
 from marketcache.sources.base import Source
 
@@ -198,12 +198,11 @@ class MarketData:
             return self._make_answer(key, encode(data, raw.fetched_at, raw.fresh_until), "bypass")
 
         async def load() -> Loaded:
+            # An answer is exactly as fresh as the raw data it was computed from: the
+            # same windows, starting when that data was fetched.
             data, raw = await compute()
-            now = self.clock.now()
-            return Loaded(
-                encode(data, raw.fetched_at, raw.fresh_until),
-                answer_freshness(raw.fetched_at, raw.freshness, now),
-            )
+            encoded = encode(data, raw.fetched_at, raw.fresh_until)
+            return Loaded(encoded, raw.freshness, as_of=raw.fetched_at)
 
         result = await self.cache.get_or_load(key, load, Freshness(0.0, 0.0))
         return self._make_answer(key, result.value, result.status)

@@ -117,3 +117,13 @@ async def test_cvd_and_volume_spike_shapes(harness: Harness) -> None:
     assert {"time", "delta", "cvd"} <= set(cvd["series"][0])
     spike = (await harness.client.post("/volume_spike", json=ANALYSIS)).json()["data"]
     assert isinstance(spike["is_spike"], bool)
+
+
+async def test_past_the_stale_grace_a_read_waits_for_fresh_data(harness: Harness) -> None:
+    await harness.client.post("/price", json={"symbol": "BTC/USDT"})
+    fresh = harness.settings.ticker_fresh_s
+    await harness.clock.advance(fresh * (1 + harness.settings.cache_stale_grace) + 0.1)
+    response = await harness.client.post("/price", json={"symbol": "BTC/USDT"})
+    assert response.headers["X-Cache"] == "miss"
+    assert response.json()["meta"]["age_ms"] == 0
+    assert harness.source.calls["ticker"] == 2

@@ -105,3 +105,22 @@ async def test_once_a_reload_is_slow_later_reads_do_not_wait_for_it(
     assert gate.calls == 2
     gate.release()
     await settle()
+
+
+async def test_a_value_made_from_older_data_keeps_that_data_s_windows(
+    make_cache: MakeCache, clock: ManualClock
+) -> None:
+    from marketcache.cache import Freshness, Loaded
+
+    cache = make_cache()
+    fetched = clock.now() - 3.0  # e.g. an answer computed now from a 3 s old ticker
+
+    async def load() -> Loaded:
+        return Loaded(b"answer", Freshness(fresh=5.0, stale=10.0), as_of=fetched)
+
+    first = await cache.get_or_load("a", load, FR)
+    assert first.age == 3.0
+    await clock.advance(1.9)
+    assert (await cache.get_or_load("a", load, FR)).status == "hit"
+    await clock.advance(0.2)  # 5.1 s after the data was fetched
+    assert (await cache.get_or_load("a", load, FR)).status == "stale"

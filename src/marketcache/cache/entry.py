@@ -26,10 +26,15 @@ class Freshness:
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
-    """A loader's value together with the freshness it chose for it."""
+    """A loader's value together with the freshness it chose for it.
+
+    `as_of` is when the data the value was made from was fetched (an answer computed
+    now from candles fetched 3 s ago is 3 s old): its windows start there. None: now.
+    """
 
     value: bytes
     freshness: Freshness
+    as_of: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -158,8 +158,9 @@ class Loads:
                 if refused is not None:
                     raise refused
             raw = await self._call_loader(key, loader)
+            as_of: float | None = None
             if isinstance(raw, Loaded):
-                value, freshness = raw.value, raw.freshness
+                value, freshness, as_of = raw.value, raw.freshness, raw.as_of
             else:
                 value = raw
             if not isinstance(value, bytes):
@@ -168,7 +169,8 @@ class Loads:
             counters.load_errors += 1
             self._report_load_error(key, exc)
             return self._fallback(flight, exc, l2_stale, loader, freshness)
-        stored_at = self._clock.now()
+        now = self._clock.now()
+        stored_at = now if as_of is None else min(as_of, now)
         fresh_until, stale_until = windows(stored_at, freshness)
         loaded = BackendEntry(value, stored_at, fresh_until, stale_until)
         self._keep(flight, loaded, loader, freshness)
