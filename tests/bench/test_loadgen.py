@@ -49,7 +49,7 @@ async def test_the_request_cap_bounds_the_run(server_url: str) -> None:
 
 
 async def test_no_request_starts_after_the_deadline(server_url: str) -> None:
-    plan = LoadPlan(users=2, duration_s=0.2, max_requests=1_000_000, seed=1)
+    plan = LoadPlan(users=2, duration_s=1.0, max_requests=1_000_000, seed=1)
     result = await drive(server_url, Workload(think_ms=20), plan)
     assert 0 < len(result.records) < 1_000_000
     assert all(r.start_s < plan.duration_s for r in result.records)
@@ -73,3 +73,18 @@ async def test_a_dead_service_gives_records_without_status() -> None:
 def test_a_plan_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         LoadPlan(users=0, duration_s=1.0, max_requests=1, seed=1)
+
+
+@pytest.mark.parametrize(
+    ("body", "age"),
+    [
+        (b'{"success": true, "data": {}, "meta": {"cache": "hit", "age_ms": 1234}}', 1234.0),
+        (b'{"success": true, "data": {}}', None),
+        (b"not json", None),
+        (b'{"meta": {"age_ms": "old"}}', None),
+    ],
+)
+def test_the_age_of_an_answer_is_read_from_its_meta(body: bytes, age: float | None) -> None:
+    from marketcache.bench.loadgen import _age_ms
+
+    assert _age_ms(body) == age

@@ -117,3 +117,17 @@ def test_per_second_turns_cumulative_counts_into_rates() -> None:
     samples = [(0.0, 0), (1.0, 10), (2.0, 10), (2.5, 15), (2.5, 15)]
     assert per_second(samples) == [(1.0, 10.0), (2.0, 0.0), (2.5, 10.0)]
     assert per_second([(0.0, 5)]) == []
+
+
+def test_data_age_is_summarized_over_answers_that_carry_it() -> None:
+    import dataclasses
+
+    records = [
+        dataclasses.replace(record(latency_ms=1.0, cache="hit"), age_ms=age)
+        for age in (100.0, 300.0, 200.0)
+    ]
+    records.append(record(latency_ms=1.0, cache="miss"))  # no age: left out
+    summary = summarize(records, elapsed_s=1.0)
+    assert summary.data_age.count == 3
+    assert summary.data_age.mean == 200.0
+    assert summary.data_age.max == 300.0

@@ -8,10 +8,12 @@ requests in flight then finish (each is bounded by `timeout_s`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass
 
 import aiohttp
+import orjson
 
 from marketcache.bench.workload import Request, Workload, user_rng
 
@@ -29,6 +31,7 @@ class Record:
     status: int | None  # None: no HTTP answer (connection error, timeout)
     cache: str | None  # the X-Cache header, when there was one
     failure: str | None = None
+    age_ms: float | None = None  # meta.age_ms of a 2xx answer: how old its data was
 
     @property
     def ok(self) -> bool:
@@ -114,11 +117,22 @@ async def _send(
         async with session.post(
             base_url + request.path, json=request.body, headers=JSON_HEADERS
         ) as response:
-            await response.read()
+            body = await response.read()
             status: int | None = response.status
             cache = response.headers.get("X-Cache")
             failure = None
     except (aiohttp.ClientError, TimeoutError) as exc:
-        status, cache, failure = None, None, type(exc).__name__
+        status, cache, failure, body = None, None, type(exc).__name__, b""
     latency_ms = (time.perf_counter() - start) * 1000.0
-    return Record(user, request.endpoint, start - origin, latency_ms, status, cache, failure)
+    age_ms = _age_ms(body) if status is not None and 200 <= status < 300 else None
+    record = Record(user, request.endpoint, start - origin, latency_ms, status, cache, failure)
+    return dataclasses.replace(record, age_ms=age_ms) if age_ms is not None else record
+
+
+def _age_ms(body: bytes) -> float | None:
+    """`meta.age_ms` of an answer, if it has one."""
+    try:
+        age = orjson.loads(body)["meta"]["age_ms"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return None
+    return float(age) if isinstance(age, int | float) else None

@@ -196,6 +196,12 @@ def _rows(report: dict[str, Any]) -> Sequence[tuple[str, str, str, str]]:
             f"{_fmt(r['speedup_p99'], 2)}x faster",
         ),
         ("p95 served from cache (ms)", "-", _fmt(c["latency_from_cache"]["p95"]), ""),
+        (
+            "data age mean / p95 / max (ms)",
+            _ages(u["data_age"]),
+            _ages(c["data_age"]),
+            "",
+        ),
         ("error rate (%)", _fmt(pct * u["error_rate"], 2), _fmt(pct * c["error_rate"], 2), ""),
         ("hit rate, X-Cache (%)", _fmt(pct * u["hit_rate"]), _fmt(pct * c["hit_rate"]), ""),
         ("hit rate, /cache/stats (%)", "-", _fmt(pct * c["service_cache_stats"]["hit_rate"]), ""),
@@ -254,3 +260,8 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
         measured = f"{_fmt(item['measured'])} {item['unit']}".strip()
         checks.add_row(item["name"], item["target"], measured, "yes" if item["met"] else "NO")
     console.print(checks)
+
+
+def _ages(age: dict[str, Any]) -> str:
+    """`mean / p95 / max` of a side's data ages."""
+    return f"{_fmt(age['mean'])} / {_fmt(age['p95'])} / {_fmt(age['max'])}"

@@ -69,6 +69,7 @@ class SideSummary:
     latency_ok: Latency  # over 2xx answers: the latency a user waits for data
     latency_all: Latency  # over every request, errors included
     latency_from_cache: Latency  # over 2xx answers served from the cache (hit/stale/coalesced)
+    data_age: Latency  # meta.age_ms of 2xx answers: how old the data clients got was
     cache: dict[str, int]  # X-Cache label → count; "none" when the header was missing
     hit_rate: float  # (hit + stale + coalesced) / (those + miss); NaN without any of them
     endpoints: dict[str, dict[str, Any]]
@@ -107,6 +108,7 @@ def summarize(records: Sequence[Record], elapsed_s: float) -> SideSummary:
         latency_ok=Latency.of([r.latency_ms for r in ok]),
         latency_all=Latency.of([r.latency_ms for r in records]),
         latency_from_cache=Latency.of([r.latency_ms for r in ok if r.cache in SERVED_FROM_CACHE]),
+        data_age=Latency.of([r.age_ms for r in ok if r.age_ms is not None]),
         cache=dict(sorted(cache.items())),
         hit_rate=ratio(served, looked_up),
         endpoints=endpoints,
