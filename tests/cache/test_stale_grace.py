@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
+from marketcache.cache import Cache
 from marketcache.clock import ManualClock, settle
 from marketcache.errors import ExchangeUnavailable
 
@@ -18,13 +19,23 @@ GRACE = 1.0  # of the 2 s fresh window: stale reads until age 4 s are served at 
 WAIT = 0.5
 
 
+async def loaded_then_aged(
+    make_cache: MakeCache, clock: ManualClock, age: float, **options: float
+) -> tuple[Cache, Gate]:
+    """A grace-mode cache holding key "k" (value#1), `age` seconds after its load."""
+    options.setdefault("stale_grace", GRACE)
+    options.setdefault("stale_wait", WAIT)
+    cache = make_cache(**options)
+    gate = Gate()
+    await cache.get_or_load("k", gate, FR)
+    await clock.advance(age)
+    return cache, gate
+
+
 async def test_within_the_grace_stale_is_served_at_once(
     make_cache: MakeCache, clock: ManualClock
 ) -> None:
-    cache = make_cache(stale_grace=GRACE, stale_wait=WAIT)
-    gate = Gate()
-    await cache.get_or_load("k", gate, FR)
-    await clock.advance(3.0)
+    cache, gate = await loaded_then_aged(make_cache, clock, 3.0)
     gate.hold()
     result = await cache.get_or_load("k", gate, FR)
     assert result.status == "stale"
@@ -37,10 +48,7 @@ async def test_within_the_grace_stale_is_served_at_once(
 async def test_past_the_grace_a_read_gets_the_reloaded_value(
     make_cache: MakeCache, clock: ManualClock
 ) -> None:
-    cache = make_cache(stale_grace=GRACE, stale_wait=WAIT)
-    gate = Gate()
-    await cache.get_or_load("k", gate, FR)
-    await clock.advance(5.0)
+    cache, gate = await loaded_then_aged(make_cache, clock, 5.0)
     assert cache.peek("k") is None  # the hit path leaves it to get_or_load
     result = await cache.get_or_load("k", gate, FR)
     assert result.status == "miss"
@@ -54,10 +62,7 @@ async def test_past_the_grace_a_read_gets_the_reloaded_value(
 async def test_past_the_grace_a_slow_reload_gives_the_stale_copy_after_the_wait(
     make_cache: MakeCache, clock: ManualClock
 ) -> None:
-    cache = make_cache(stale_grace=GRACE, stale_wait=WAIT)
-    gate = Gate()
-    await cache.get_or_load("k", gate, FR)
-    await clock.advance(5.0)
+    cache, gate = await loaded_then_aged(make_cache, clock, 5.0)
     gate.hold()
     reads = [asyncio.create_task(cache.get_or_load("k", gate, FR)) for _ in range(3)]
     await settle()
@@ -75,10 +80,7 @@ async def test_past_the_grace_a_slow_reload_gives_the_stale_copy_after_the_wait(
 async def test_past_the_grace_a_failing_exchange_gives_the_stale_copy_without_waiting_again(
     make_cache: MakeCache, clock: ManualClock
 ) -> None:
-    cache = make_cache(stale_grace=GRACE, stale_wait=WAIT, error_backoff=1.0)
-    gate = Gate()
-    await cache.get_or_load("k", gate, FR)
-    await clock.advance(5.0)
+    cache, gate = await loaded_then_aged(make_cache, clock, 5.0, error_backoff=1.0)
     gate.fail_with = ExchangeUnavailable("down")
     first = await cache.get_or_load("k", gate, FR)
     assert first.status == "stale"
@@ -91,10 +93,7 @@ async def test_past_the_grace_a_failing_exchange_gives_the_stale_copy_without_wa
 async def test_once_a_reload_is_slow_later_reads_do_not_wait_for_it(
     make_cache: MakeCache, clock: ManualClock
 ) -> None:
-    cache = make_cache(stale_grace=GRACE, stale_wait=WAIT)
-    gate = Gate()
-    await cache.get_or_load("k", gate, FR)
-    await clock.advance(5.0)
+    cache, gate = await loaded_then_aged(make_cache, clock, 5.0)
     gate.hold()
     first = asyncio.create_task(cache.get_or_load("k", gate, FR))
     await settle()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,15 +10,8 @@ from contextlib import ExitStack, contextmanager
 import pytest
 import uvicorn
 
+from marketcache.netutil import free_port
 from tests.check.fake_service import FakeState, create_app
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager

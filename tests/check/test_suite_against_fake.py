@@ -14,7 +14,7 @@ from marketcache.check import runner
 from marketcache.check.context import RunConfig
 from marketcache.check.report import Report
 from marketcache.check.results import Category, Status
-from tests.check.conftest import free_port
+from marketcache.netutil import free_port
 
 StartFake = Callable[[str], str]
 GRADES = "ABCDF-"
