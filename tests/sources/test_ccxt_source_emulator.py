@@ -25,8 +25,8 @@ from marketcache.errors import (
     UpstreamTimeout,
 )
 from marketcache.models import Candles, Trades
+from marketcache.sources.binance import ENDPOINTS as BINANCE_ENDPOINTS
 from marketcache.sources.ccxt import CcxtSource
-from marketcache.sources.weights import BINANCE_ENDPOINTS
 
 pytestmark = pytest.mark.timeout(90)
 

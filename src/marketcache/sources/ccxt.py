@@ -5,9 +5,8 @@ by the app's lifespan and closed on shutdown. Spot markets only; for Binance no
 currency, margin or derivatives call is made when markets load (one
 `exchangeInfo`). ccxt's rate limiter stays on: it spaces calls by Binance's own
 weights and so protects the exchange (and our IP) even when the cache misses a lot.
-Binance candles and trades come from the raw endpoints (`klines`, `aggTrades`,
-still through ccxt's client, limiter and error handling) to keep the columns ccxt's
-unified format drops (taker-buy volume, quote volume, trade count, buyer-maker flag).
+What differs per exchange (options, weights, raw endpoints for Binance's candles
+and trades) is its `Dialect` (`dialect.py`, `binance.py`).
 """
 
 from __future__ import annotations
@@ -30,14 +29,9 @@ from marketcache.errors import (
 from marketcache.models import Candles, Market, Ticker, Trades
 from marketcache.sources import weights
 from marketcache.sources.base import UpstreamStats
+from marketcache.sources.dialect import dialect_for
 from marketcache.sources.errors import public, translate
-from marketcache.sources.parse import (
-    candles_from_binance,
-    candles_from_ohlcv,
-    ticker_from_unified,
-    trades_from_binance,
-    trades_from_unified,
-)
+from marketcache.sources.parse import ticker_from_unified
 from marketcache.sources.symbols import SymbolIndex
 from marketcache.sources.urls import check_base_url, rewrite_urls
 
@@ -49,20 +43,10 @@ MAX_LIMIT = 1000  # Binance's maximum for klines and aggTrades
 EMULATOR_HEADER = "x-emulator"
 EMULATOR_MARK = "marketcache"
 
-# Binance: spot markets only, no currencies (sapi capital/config) nor margin pairs.
-_BINANCE_OPTIONS: dict[str, Any] = {
-    "defaultType": "spot",
-    "fetchMarkets": {"types": ["spot"]},
-    "fetchCurrencies": False,
-    "fetchMargins": False,
-}
-
 
 def exchange_config(exchange_id: str, timeout_s: float) -> dict[str, Any]:
     """The ccxt constructor config for `exchange_id`."""
-    options: dict[str, Any] = (
-        dict(_BINANCE_OPTIONS) if exchange_id == "binance" else {"defaultType": "spot"}
-    )
+    options = dialect_for(exchange_id).options()
     return {"enableRateLimit": True, "timeout": int(timeout_s * 1000), "options": options}
 
 
@@ -109,7 +93,7 @@ class CcxtSource:
         if not timeout_s > 0:
             raise InvalidParameter("exchange_timeout_s", "must be positive")
         self._id = exchange_id
-        self._binance = exchange_id == "binance"
+        self._dialect = dialect_for(exchange_id)
         self._exchange: Any = getattr(ccxt_async, exchange_id)(
             exchange_config(exchange_id, timeout_s)
         )
@@ -203,46 +187,17 @@ class CcxtSource:
         timeframe = self.check_timeframe(timeframe)
         limit = _check_limit(limit)
         since_ms = _check_since(since_ms)
-        if self._binance:
-            params: dict[str, Any] = {
-                "symbol": self._market_id(unified),
-                "interval": self._exchange.timeframes[timeframe],
-                "limit": limit,
-            }
-            if since_ms is not None:
-                params["startTime"] = since_ms
-            return await self._call(
-                weights.OHLCV,
-                lambda: self._exchange.publicGetKlines(params),
-                lambda rows: candles_from_binance(rows, unified, timeframe),
-                symbol=unified,
-            )
-        period_ms = int(self._exchange.parse_timeframe(timeframe) * 1000)
-        return await self._call(
-            weights.OHLCV,
-            lambda: self._exchange.fetch_ohlcv(unified, timeframe, since_ms, limit),
-            lambda rows: candles_from_ohlcv(rows, unified, timeframe, period_ms),
-            symbol=unified,
+        call = self._dialect.ohlcv(
+            self._exchange, self._market_id(unified), unified, timeframe, limit, since_ms
         )
+        return await self._call(weights.OHLCV, call.request, call.parse, symbol=unified)
 
     async def fetch_trades(self, symbol: str, limit: int) -> Trades:
         """Up to `limit` (1-1000) recent trades, oldest first."""
         unified = await self._resolve(symbol)
         limit = _check_limit(limit)
-        if self._binance:
-            params = {"symbol": self._market_id(unified), "limit": limit}
-            return await self._call(
-                weights.TRADES,
-                lambda: self._exchange.publicGetAggTrades(params),
-                lambda rows: trades_from_binance(rows, unified),
-                symbol=unified,
-            )
-        return await self._call(
-            weights.TRADES,
-            lambda: self._exchange.fetch_trades(unified, None, limit),
-            lambda rows: trades_from_unified(rows, unified),
-            symbol=unified,
-        )
+        call = self._dialect.trades(self._exchange, self._market_id(unified), unified, limit)
+        return await self._call(weights.TRADES, call.request, call.parse, symbol=unified)
 
     async def ping(self) -> bool:
         """Whether the exchange tells its time now; never raises."""
@@ -284,7 +239,7 @@ class CcxtSource:
         share: under concurrency the figure may come from a neighbouring response (a
         429 from Binance applies to the whole IP, so it is still the right order).
         """
-        weight = weights.weight_of(self._id, operation)
+        weight = self._dialect.weight(operation)
         try:
             result = parse(await request())
         except Exception as exc:
