@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from marketcache.api.process import ServiceProcess
+from marketcache.commands.service_process import ServiceProcess
 
 BODIES = {
     "/price": {"symbol": "BTC/USDT"},

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.cache.redis_server import RedisServer, unique_prefix
 
-from marketcache.api.process import ServiceProcess
+from marketcache.commands.service_process import ServiceProcess
 from marketcache.emulator.process import EmulatorProcess
 
 SYMBOLS = ["BTC/USDT", "ETH/USDT", "BNB/USDT", "XRP/USDT", "SOL/USDT", "ADA/USDT"]

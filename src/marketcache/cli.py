@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from marketcache import __version__
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("marketcache.api.server", "serve the market-data API"),
+    "serve": ("marketcache.commands.serve", "serve the market-data API"),
     "emulator": ("marketcache.emulator.server", "run the Binance-compatible exchange emulator"),
     "check": ("marketcache.check.runner", "grade a running service (the deployment test suite)"),
     "bench": ("marketcache.bench.runner", "benchmark the cached service against the uncached one"),
-    "warm": ("marketcache.api.warm_command", "ask a running service to warm its cache"),
+    "warm": ("marketcache.commands.warm", "ask a running service to warm its cache"),
 }
 
 

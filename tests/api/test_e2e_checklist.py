@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from marketcache.api.process import ServiceProcess
+from marketcache.commands.service_process import ServiceProcess
 from marketcache.emulator.process import EmulatorProcess
 
 pytestmark = pytest.mark.e2e

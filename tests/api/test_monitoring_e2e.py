@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 
-from marketcache.api.process import ServiceProcess
+from marketcache.commands.service_process import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from marketcache.api.process import ServiceProcess
+from marketcache.commands.service_process import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 

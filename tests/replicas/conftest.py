@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from marketcache.api.process import ServiceProcess
+from marketcache.commands.service_process import ServiceProcess
 from marketcache.emulator.process import EmulatorProcess
 from tests.cache.redis_server import RedisServer, unique_prefix
 

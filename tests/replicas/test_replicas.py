@@ -13,7 +13,7 @@ import httpx
 import pytest
 import redis
 
-from marketcache.api.process import ServiceProcess
+from marketcache.commands.service_process import ServiceProcess
 from marketcache.emulator.control import EmulatorControl
 from marketcache.emulator.process import EmulatorProcess
 from tests.cache.redis_server import RedisServer

@@ -177,7 +177,7 @@ def header(settings: BenchSettings, workload: Workload) -> dict[str, Any]:
 @contextlib.contextmanager
 def _stack(settings: BenchSettings) -> Iterator[dict[str, tuple[Any, Any]]]:
     """Both emulators and both services, started; everything stopped on the way out."""
-    from marketcache.api.process import ServiceProcess
+    from marketcache.commands.service_process import ServiceProcess
     from marketcache.emulator.process import EmulatorProcess
 
     env = {"EXCHANGE_WEIGHT_LIMIT": str(settings.weight_limit)}
