@@ -28,6 +28,7 @@ where they enter the package; nothing else in the package catches theirs.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class MarketCacheError(Exception):
@@ -44,6 +45,27 @@ class MarketCacheError(Exception):
     def retry_after(self) -> float | None:
         """Seconds after which a retry may succeed, when known."""
         return None
+
+    def to_body(self) -> dict[str, Any]:
+        """The `error` object clients get: code, message, and the details that help.
+
+        A 429 or 503 always says when to retry (1 s when the exchange did not say).
+        """
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        for name in DETAILS:
+            value = getattr(self, name, None)
+            if value is not None:
+                body[name] = value
+        retry_after = self.retry_after
+        if retry_after is None and self.status in (429, 503):
+            retry_after = DEFAULT_RETRY_AFTER_S
+        if retry_after is not None:
+            body["retry_after"] = retry_after
+        return body
+
+
+DETAILS = ("fields", "suggestions", "allowed")  # the optional parts of an error body
+DEFAULT_RETRY_AFTER_S = 1.0
 
 
 class InputError(MarketCacheError):

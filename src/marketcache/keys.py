@@ -1,5 +1,8 @@
 """Canonical cache keys for market data: one cheap function per kind.
 
+Answer keys are made by each endpoint's declaration (`endpoints.py`) through
+`answer_key`, so a new endpoint needs nothing here.
+
 A key names what the data means, never how it was asked for: the symbol is the
 normalized one (`BTC/USDT`), so `btcusdt` and `BTC-USDT` share an entry. Keys are
 `kind:exchange:symbol[:timeframe][:params]`, so `invalidate_prefix` can drop all
@@ -33,34 +36,9 @@ def answer_key(endpoint: str, exchange: str, symbol: str, *params: object) -> st
     return f"{ANSWER_PREFIX}{endpoint}:{exchange}:{symbol}{tail}"
 
 
-def price_key(exchange: str, symbol: str) -> str:
-    """The `/price` answer."""
-    return answer_key("price", exchange, symbol)
-
-
-def analysis_key(exchange: str, symbol: str, timeframe: str) -> str:
-    """The `/comprehensive_analysis` answer."""
-    return answer_key("comprehensive_analysis", exchange, symbol, timeframe)
-
-
-def volume_spike_key(
-    exchange: str, symbol: str, timeframe: str, lookback: int, threshold: float
-) -> str:
-    """The `/volume_spike` answer; `threshold` always as a float, so `2` and `2.0` share."""
-    return answer_key("volume_spike", exchange, symbol, timeframe, lookback, float(threshold))
-
-
-def cvd_key(exchange: str, symbol: str, timeframe: str, limit: int) -> str:
-    """The `/cvd` answer."""
-    return answer_key("cvd", exchange, symbol, timeframe, limit)
-
-
-def symbol_prefixes(exchange: str, symbol: str) -> list[str]:
-    """Every key prefix under which data of one market is kept."""
-    prefixes = [f"{kind}:{exchange}:{symbol}" for kind in RAW_KINDS]
-    for endpoint in ("price", "comprehensive_analysis", "volume_spike", "cvd"):
-        prefixes.append(answer_key(endpoint, exchange, symbol))
-    return prefixes
+def raw_prefixes(exchange: str, symbol: str) -> list[str]:
+    """The key of each raw series of one market (every raw key of it starts with one)."""
+    return [f"{kind}:{exchange}:{symbol}" for kind in RAW_KINDS]
 
 
 def key_symbol(key: str) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from marketcache import analytics, keys
+from marketcache import analytics, endpoints, keys
 from marketcache.answer import Answer, CacheStatus, decode, encode
 from marketcache.cache import Cache, Freshness, Loaded, Result
 from marketcache.clock import Clock
@@ -87,7 +87,7 @@ class MarketData:
             raw = await self._ticker(symbol)
             return _ticker_data(Ticker.from_bytes(raw.value)), raw
 
-        return await self._answer(keys.price_key(self.exchange, symbol), compute)
+        return await self._answer(endpoints.PRICE.key(self.exchange, symbol), compute)
 
     async def comprehensive_analysis(self, symbol: str, timeframe: str) -> Answer:
         """Indicators, levels, trend and an overall signal from the candles."""
@@ -99,7 +99,7 @@ class MarketData:
             data = analytics.comprehensive_analysis(candles, now_ms=raw.fetched_at * 1000)
             return {"symbol": symbol, "timeframe": timeframe, **data}, raw
 
-        key = keys.analysis_key(self.exchange, symbol, timeframe)
+        key = endpoints.ANALYSIS.key(self.exchange, symbol, timeframe=timeframe)
         return await self._answer(key, compute)
 
     async def volume_spike(
@@ -114,7 +114,9 @@ class MarketData:
             data = analytics.volume_spike(closed, lookback=lookback, threshold=threshold)
             return {"symbol": symbol, "timeframe": timeframe, **data}, raw
 
-        key = keys.volume_spike_key(self.exchange, symbol, timeframe, lookback, threshold)
+        key = endpoints.VOLUME_SPIKE.key(
+            self.exchange, symbol, timeframe=timeframe, lookback=lookback, threshold=threshold
+        )
         return await self._answer(key, compute)
 
     async def cvd(self, symbol: str, timeframe: str, limit: int) -> Answer:
@@ -129,7 +131,7 @@ class MarketData:
                 data = analytics.cvd_from_trades(Trades.from_bytes(raw.value))
             return {"symbol": symbol, "timeframe": timeframe, **data}, raw
 
-        key = keys.cvd_key(self.exchange, symbol, timeframe, limit)
+        key = endpoints.CVD.key(self.exchange, symbol, timeframe=timeframe, limit=limit)
         return await self._answer(key, compute)
 
     async def warm(
@@ -147,13 +149,10 @@ class MarketData:
                 async with gate:
                     if self.warm_pacer is not None:
                         await self.warm_pacer()  # the exchange's rate budget is filling
-                    await self.price(symbol)
-                    for timeframe in timeframes:
-                        await self.comprehensive_analysis(symbol, timeframe)
-                        await self.volume_spike(symbol, timeframe, 20, 2.0)
-                        await self.cvd(symbol, timeframe, 100)
+                    for endpoint in endpoints.MARKET_ENDPOINTS:
+                        await self._warm_endpoint(endpoint, symbol, timeframes)
             except MarketCacheError as exc:
-                return raw_symbol, {"status": "error", "error": error_body(exc)}
+                return raw_symbol, {"status": "error", "error": exc.to_body()}
             return raw_symbol, {
                 "status": "warmed",
                 "symbol": symbol,
@@ -162,6 +161,18 @@ class MarketData:
 
         results = await asyncio.gather(*(warm_one(s) for s in symbols))
         return dict(results)
+
+    async def _warm_endpoint(
+        self, endpoint: endpoints.MarketEndpoint, symbol: str, timeframes: Sequence[str]
+    ) -> None:
+        """The endpoint's default answer, for each timeframe if it takes one."""
+        operation = getattr(self, endpoint.name)
+        params = endpoint.defaults()
+        if "timeframe" not in params:
+            await operation(symbol, **params)
+            return
+        for timeframe in timeframes:
+            await operation(symbol, **{**params, "timeframe": timeframe})
 
     def cached(self, key: str) -> Answer | None:
         """A servable cached answer for `key`, without loading anything (the hit fast path)."""
@@ -179,7 +190,8 @@ class MarketData:
         await self.ensure_markets()
         symbol = self.source.normalize_symbol(symbol)
         removed = 0
-        for base in keys.symbol_prefixes(self.exchange, symbol):
+        prefixes = keys.raw_prefixes(self.exchange, symbol)
+        for base in prefixes + endpoints.answer_prefixes(self.exchange, symbol):
             removed += int(self.cache.invalidate(base))
             removed += self.cache.invalidate_prefix(base + ":")
         return removed
@@ -316,17 +328,3 @@ def _ticker_data(ticker: Ticker) -> dict[str, Any]:
         "timestamp": ticker.timestamp,
         "datetime": iso(ticker.timestamp / 1000),
     }
-
-
-def error_body(exc: MarketCacheError) -> dict[str, Any]:
-    """The `error` object of a response for one of our errors."""
-    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
-    suggestions = getattr(exc, "suggestions", None)
-    if suggestions is not None:
-        body["suggestions"] = suggestions
-    allowed = getattr(exc, "allowed", None)
-    if allowed is not None:
-        body["allowed"] = allowed
-    if exc.retry_after is not None:
-        body["retry_after"] = exc.retry_after
-    return body

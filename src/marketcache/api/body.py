@@ -7,7 +7,7 @@ from typing import Literal
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marketcache.api import responses
-from marketcache.api.schemas import MAX_BODY_BYTES
+from marketcache.params import MAX_BODY_BYTES
 
 Outcome = Literal["whole", "gone", "too_large"]
 

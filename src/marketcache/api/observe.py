@@ -15,13 +15,13 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from marketcache.api.fastpath import ROUTES
+from marketcache.endpoints import BY_PATH
 from marketcache.monitoring.monitor import Monitor
 
 log = logging.getLogger("marketcache.access")
 
 OTHER = "other"  # the endpoint label of paths no route matched (keeps label values bounded)
-FAST_PATHS = frozenset(ROUTES)  # answered by the hit fast path, before routing
+FAST_PATHS = frozenset(BY_PATH)  # answered by the hit fast path, before routing
 METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 
 

@@ -40,14 +40,5 @@ def error(status: int, code: str, message: str, **extra: Any) -> Response:
 
 def error_from(exc: MarketCacheError) -> Response:
     """The response for one of our errors, with Retry-After where it helps."""
-    extra: dict[str, Any] = {}
-    for name in ("suggestions", "allowed", "fields"):
-        value = getattr(exc, name, None)
-        if value is not None:
-            extra[name] = value
-    retry_after = exc.retry_after
-    if retry_after is None and exc.status in (429, 503):
-        retry_after = 1.0
-    if retry_after is not None:
-        extra["retry_after"] = retry_after
-    return error(exc.status, exc.code, exc.message, **extra)
+    body = exc.to_body()
+    return error(exc.status, body.pop("code"), body.pop("message"), **body)

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from marketcache.api import responses
 from marketcache.api.admin import require_admin
+from marketcache.api.openapi import ADMIN_ERRORS, error_responses, request_body
 from marketcache.api.runtime import runtime
-from marketcache.api.schemas import InvalidateRequest, WarmRequest, parse_body
+from marketcache.api.schemas import InvalidateRequest, OkResponse, WarmRequest
 from marketcache.errors import InvalidParameter
+from marketcache.params import parse_body
+
+ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": OkResponse},
+    **error_responses(*ADMIN_ERRORS),
+}
 
 router = APIRouter(prefix="/cache", tags=["admin"], dependencies=[Depends(require_admin)])
 
 
-@router.post("/warm", summary="preload symbols and timeframes")
+@router.post(
+    "/warm",
+    summary="preload symbols and timeframes",
+    openapi_extra=request_body(WarmRequest),
+    responses=ADMIN_RESPONSES,
+)
 async def warm(request: Request) -> Response:
     """Tickers, candles and the default answers for each symbol; an unknown one is not fatal."""
     body = parse_body(WarmRequest, await request.body())
@@ -39,7 +52,7 @@ async def warm(request: Request) -> Response:
     )
 
 
-@router.post("/clear", summary="drop every entry")
+@router.post("/clear", summary="drop every entry", responses=ADMIN_RESPONSES)
 async def clear(request: Request) -> Response:
     """Empty the cache."""
     cache = runtime(request).cache
@@ -47,7 +60,12 @@ async def clear(request: Request) -> Response:
     return responses.ok({"removed": removed})
 
 
-@router.post("/invalidate", summary="drop the entries of a symbol or under a key prefix")
+@router.post(
+    "/invalidate",
+    summary="drop the entries of a symbol or under a key prefix",
+    openapi_extra=request_body(InvalidateRequest),
+    responses=ADMIN_RESPONSES,
+)
 async def invalidate(request: Request) -> Response:
     """`{"symbol": "BTC/USDT"}` or `{"prefix": "answer:cvd:"}`."""
     body = parse_body(InvalidateRequest, await request.body())

@@ -11,9 +11,15 @@ from marketcache import __version__
 from marketcache.answer import iso
 from marketcache.api import responses
 from marketcache.api.runtime import Runtime, runtime
+from marketcache.api.schemas import Document, OkResponse
 from marketcache.cache.budget import RateBudget
 
 router = APIRouter(tags=["health"])
+
+HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": Document, "description": "healthy or degraded"},
+    503: {"model": Document, "description": "unhealthy: the service cannot answer"},
+}
 
 MB = 1024 * 1024
 
@@ -104,10 +110,10 @@ def upstream_stats(rt: Runtime) -> dict[str, Any]:
     }
 
 
-@router.api_route(
+@router.get(
     "/health",
-    methods=["GET", "HEAD"],
     summary="liveness, the cache at a glance, and the exchange's reachability",
+    responses=HEALTH_RESPONSES,
 )
 async def health(request: Request) -> Response:
     """healthy: exchange answers; degraded: it does not, the cache serves; unhealthy: neither."""
@@ -142,7 +148,20 @@ async def health(request: Request) -> Response:
     return responses.plain(document, 503 if status == "unhealthy" else 200)
 
 
-@router.get("/cache/stats", summary="cache and upstream counters")
+@router.head(
+    "/health",
+    summary="the status of GET /health without its body",
+    operation_id="health_head",
+    responses=HEALTH_RESPONSES,
+)
+async def health_head(request: Request) -> Response:
+    """200 while the service can answer, 503 when it cannot."""
+    return await health(request)
+
+
+@router.get(
+    "/cache/stats", summary="cache and upstream counters", responses={200: {"model": OkResponse}}
+)
 async def stats(request: Request) -> Response:
     """Hit rate (percent), entries, memory, hits, misses, evictions and the rest."""
     rt = runtime(request)

@@ -1,58 +1,56 @@
-"""The market endpoints: price, comprehensive analysis, volume spike, CVD."""
+"""The market endpoints, one route each, made from their declarations in `endpoints.py`."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketcache.answer import Answer
 from marketcache.api import responses
+from marketcache.api.openapi import MARKET_ERRORS, error_responses, request_body
 from marketcache.api.runtime import runtime
-from marketcache.api.schemas import (
-    AnalysisRequest,
-    CvdRequest,
-    PriceRequest,
-    VolumeSpikeRequest,
-    parse_body,
-)
+from marketcache.api.schemas import MarketResponse
+from marketcache.endpoints import MARKET_ENDPOINTS, MarketEndpoint
+from marketcache.params import parse_body
 
 router = APIRouter(tags=["market"])
 
+Handler = Callable[[Request], Awaitable[Response]]
 
-def _respond(request: Request, answer: Answer) -> Response:
+
+def respond(request: Request, answer: Answer) -> Response:
+    """The answer as the response, its cache status noted for the request log."""
     request.state.cache_status = answer.cache
     request.state.symbol = answer.symbol
     now = runtime(request).clock.now()
     return responses.json_bytes(answer.body(now), headers={"X-Cache": answer.cache})
 
 
-@router.post("/price", summary="24 h ticker of a market")
-async def price(request: Request) -> Response:
-    """Last, bid, ask, 24 h change, high, low and volumes."""
-    body = parse_body(PriceRequest, await request.body())
-    return _respond(request, await runtime(request).market.price(body.symbol))
+def handler(endpoint: MarketEndpoint) -> Handler:
+    """Validate the body as the endpoint's parameters and call its operation."""
+
+    async def handle(request: Request) -> Response:
+        params = parse_body(endpoint.params, await request.body())
+        operation: Callable[..., Awaitable[Answer]] = getattr(
+            runtime(request).market, endpoint.name
+        )
+        return respond(request, await operation(**params.model_dump()))
+
+    handle.__name__ = endpoint.name
+    handle.__doc__ = endpoint.description
+    return handle
 
 
-@router.post("/comprehensive_analysis", summary="indicators, levels, trend and signal")
-async def comprehensive_analysis(request: Request) -> Response:
-    """RSI, MACD, Bollinger, EMAs, SMAs, ATR, stochastic, ADX, OBV, VWAP and an overall signal."""
-    body = parse_body(AnalysisRequest, await request.body())
-    market = runtime(request).market
-    return _respond(request, await market.comprehensive_analysis(body.symbol, body.timeframe))
-
-
-@router.post("/volume_spike", summary="is the last closed candle's volume a spike")
-async def volume_spike(request: Request) -> Response:
-    """The last closed candle's volume against the `lookback` candles before it."""
-    body = parse_body(VolumeSpikeRequest, await request.body())
-    market = runtime(request).market
-    answer = await market.volume_spike(body.symbol, body.timeframe, body.lookback, body.threshold)
-    return _respond(request, answer)
-
-
-@router.post("/cvd", summary="cumulative volume delta")
-async def cvd(request: Request) -> Response:
-    """Taker buy minus taker sell volume per candle, accumulated, with trend and divergence."""
-    body = parse_body(CvdRequest, await request.body())
-    market = runtime(request).market
-    return _respond(request, await market.cvd(body.symbol, body.timeframe, body.limit))
+for _endpoint in MARKET_ENDPOINTS:
+    router.add_api_route(
+        _endpoint.path,
+        handler(_endpoint),
+        methods=["POST"],
+        summary=_endpoint.summary,
+        description=_endpoint.description,
+        operation_id=_endpoint.name,
+        openapi_extra=request_body(_endpoint.params),
+        responses={200: {"model": MarketResponse}, **error_responses(*MARKET_ERRORS)},
+    )

@@ -6,7 +6,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from marketcache.api import responses
+from marketcache.api.openapi import error_responses, query_parameter
 from marketcache.api.runtime import runtime
+from marketcache.api.schemas import Document, OkResponse
 from marketcache.errors import BodyValidationError, MarketCacheError
 from marketcache.monitoring.metrics import CONTENT_TYPE
 from marketcache.monitoring.monitor import MAX_HOURS, Monitor
@@ -42,26 +44,47 @@ def _hours(request: Request) -> int:
     return hours
 
 
-@router.get("/cache/health", summary="health of the cache: status, metrics, alerts, tasks")
+@router.get(
+    "/cache/health",
+    summary="health of the cache: status, metrics, alerts, tasks",
+    responses={200: {"model": Document}},
+)
 async def cache_health(request: Request) -> Response:
     """healthy, degraded (a warning alert) or unhealthy (a critical alert), with the evidence."""
     return responses.plain(_monitor(request).health())
 
 
-@router.get("/cache/performance", summary="per-minute history, summary and trends")
+@router.get(
+    "/cache/performance",
+    summary="per-minute history, summary and trends",
+    openapi_extra=query_parameter(
+        "hours",
+        {"type": "integer", "minimum": 1, "maximum": MAX_HOURS, "default": 1},
+        "how many hours of minutes to return",
+    ),
+    responses={200: {"model": OkResponse}, **error_responses(422)},
+)
 async def performance(request: Request) -> Response:
     """The last `hours` (1..168) minute by minute, the running minute last."""
     hours = _hours(request)
     return responses.ok(_monitor(request).performance(hours))
 
 
-@router.get("/cache/recommendations", summary="settings worth changing, with evidence")
+@router.get(
+    "/cache/recommendations",
+    summary="settings worth changing, with evidence",
+    responses={200: {"model": OkResponse}},
+)
 async def recommendations(request: Request) -> Response:
     """Advice drawn from the last hour; an empty list when nothing is worth changing."""
     return responses.ok(_monitor(request).recommendations())
 
 
-@router.get("/metrics", summary="Prometheus exposition")
+@router.get(
+    "/metrics",
+    summary="Prometheus exposition",
+    responses={200: {"content": {CONTENT_TYPE: {"schema": {"type": "string"}}}}},
+)
 async def metrics(request: Request) -> Response:
     """Requests, latency, cache, upstream, tasks and alerts in the Prometheus text format."""
     body = _monitor(request).metrics.exposition()
