@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from marketcache.api.fastpath import answer_key
 from marketcache.api.runtime import Runtime
+from marketcache.endpoints import MARKET_ENDPOINTS, MarketEndpoint
+from marketcache.errors import MarketCacheError
+from marketcache.params import parse_body
+from marketcache.service import MarketData
 from tests.api.conftest import Harness
 
 ANALYSIS = {"symbol": "BTC/USDT", "timeframe": "15m"}
@@ -25,8 +34,8 @@ def forbid_routes(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the route ran: the fast path did not serve this hit")
 
     market = runtime_of(harness).market
-    for name in ("price", "comprehensive_analysis", "volume_spike", "cvd"):
-        monkeypatch.setattr(market, name, refuse)
+    for endpoint in MARKET_ENDPOINTS:
+        monkeypatch.setattr(market, endpoint.name, refuse)
 
 
 @pytest.mark.parametrize(
@@ -100,3 +109,58 @@ async def test_uncached_service_has_no_fast_path(make_harness: Any) -> None:
         response = await harness.client.post("/price", json={"symbol": "BTC/USDT"})
         assert response.headers["X-Cache"] == "bypass"
     assert harness.source.calls["ticker"] == 2
+
+
+# -- the fast path and the routes agree on which bodies are valid ----------------------
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-10, 2000),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["BTC/USDT", " btcusdt ", "ETH-USDT", "NOPE/USDT", "", " ", "x" * 41]),
+    st.sampled_from(["15m", "1h", " 1h ", "7m", "1H"]),
+    st.text(max_size=5),
+    st.lists(st.integers(-5, 5), max_size=2),
+)
+_FIELDS = st.sampled_from(
+    ["symbol", "timeframe", "lookback", "threshold", "limit", "timefrane", "extra"]
+)
+_BODIES = st.one_of(
+    st.dictionaries(_FIELDS, _VALUES, max_size=5).map(orjson.dumps),
+    st.sampled_from([b"", b"{", b"[]", b"null", b'"BTC/USDT"', b"1"]),
+)
+
+
+def _route_key(rt: Runtime, endpoint: MarketEndpoint, raw: bytes) -> str | None:
+    """The key the route would answer under, or None where it answers an error."""
+    try:
+        params = parse_body(endpoint.params, raw).model_dump()
+        symbol = rt.source.normalize_symbol(params.pop("symbol"))
+        if "timeframe" in params:
+            rt.source.check_timeframe(params["timeframe"])
+    except MarketCacheError:
+        return None
+    return endpoint.key(rt.market.exchange, symbol, **params)
+
+
+@pytest.mark.parametrize("endpoint", MARKET_ENDPOINTS, ids=lambda e: e.name)
+async def test_fast_path_and_routes_agree_on_every_body(
+    harness: Harness, endpoint: MarketEndpoint
+) -> None:
+    await harness.client.post("/price", json={"symbol": "BTC/USDT"})  # markets loaded
+    rt = runtime_of(harness)
+
+    @given(raw=_BODIES)
+    @settings(max_examples=300, deadline=None, database=None)
+    def agree(raw: bytes) -> None:
+        assert answer_key(rt, endpoint, raw) == _route_key(rt, endpoint, raw)
+
+    agree()
+
+
+def test_each_endpoint_operation_takes_its_parameters() -> None:
+    for endpoint in MARKET_ENDPOINTS:
+        operation = getattr(MarketData, endpoint.name)
+        parameters = list(inspect.signature(operation).parameters)[1:]  # after self
+        assert parameters == list(endpoint.params.model_fields), endpoint.name

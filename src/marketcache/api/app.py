@@ -163,6 +163,7 @@ def create_app(
         lifespan=lifespan,
         default_response_class=ORJSONResponse,
         redirect_slashes=False,  # `/cvd/` is a 404 in our envelope, not a redirect
+        generate_unique_id_function=lambda route: route.name,  # operationId = handler's name
     )
     errors.install(app)
     app.include_router(health.router)

@@ -23,7 +23,7 @@ ERRORS: dict[int, str] = {
     503: "the exchange is unavailable or timing out, and no stale copy (Retry-After)",
 }
 MARKET_ERRORS = (400, 404, 413, 422, 429, 503)
-ADMIN_ERRORS = (400, 401, 403, 413, 422)
+ADMIN_ERRORS = (400, 401, 403, 404, 413, 422, 429, 503)
 
 
 def request_body(model: type[Params]) -> dict[str, Any]:

@@ -29,7 +29,8 @@ from marketcache.errors import (
 from marketcache.models import Candles, Market, Ticker, Trades
 from marketcache.sources import weights
 from marketcache.sources.base import UpstreamStats
-from marketcache.sources.dialect import dialect_for
+from marketcache.sources.binance import Binance
+from marketcache.sources.dialect import Dialect, Unified
 from marketcache.sources.errors import public, translate
 from marketcache.sources.parse import ticker_from_unified
 from marketcache.sources.symbols import SymbolIndex
@@ -42,6 +43,11 @@ T = TypeVar("T")
 MAX_LIMIT = 1000  # Binance's maximum for klines and aggTrades
 EMULATOR_HEADER = "x-emulator"
 EMULATOR_MARK = "marketcache"
+
+
+def dialect_for(exchange_id: str) -> Dialect:
+    """The exchange-specific part of `exchange_id`'s calls."""
+    return Binance() if exchange_id == "binance" else Unified()
 
 
 def exchange_config(exchange_id: str, timeout_s: float) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 `CcxtSource` is generic; what differs per exchange — constructor options, request
 weights, and whether candles and trades come from ccxt's unified methods or from
 raw endpoints that keep more columns — is a `Dialect`, chosen by exchange id in
-`dialect_for`. Binance's lives in `binance.py`; every other exchange uses `Unified`.
+`CcxtSource`. Binance's lives in `binance.py`; every other exchange uses `Unified`.
 """
 
 from __future__ import annotations
@@ -89,12 +89,3 @@ class Unified:
             lambda: exchange.fetch_trades(symbol, None, limit),
             lambda rows: trades_from_unified(rows, symbol),
         )
-
-
-def dialect_for(exchange_id: str) -> Dialect:
-    """The dialect of `exchange_id`."""
-    if exchange_id == "binance":
-        from marketcache.sources.binance import Binance
-
-        return Binance()
-    return Unified()

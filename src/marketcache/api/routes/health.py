@@ -151,7 +151,6 @@ async def health(request: Request) -> Response:
 @router.head(
     "/health",
     summary="the status of GET /health without its body",
-    operation_id="health_head",
     responses=HEALTH_RESPONSES,
 )
 async def health_head(request: Request) -> Response:

@@ -50,7 +50,6 @@ for _endpoint in MARKET_ENDPOINTS:
         methods=["POST"],
         summary=_endpoint.summary,
         description=_endpoint.description,
-        operation_id=_endpoint.name,
         openapi_extra=request_body(_endpoint.params),
         responses={200: {"model": MarketResponse}, **error_responses(*MARKET_ERRORS)},
     )
