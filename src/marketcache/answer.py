@@ -1,9 +1,9 @@
 """An answer of the service: the `data` JSON bytes and how they were served.
 
 In the cache an answer is `fetched_at` (the wall time at which its raw data left
-the exchange) and `fresh_until` (when that data stops being fresh), 8 bytes each,
-followed by the `data` JSON; a hit is framed into the response body without
-parsing or re-serializing anything.
+the exchange), `fresh_until` and `stale_until` (when that data stops being fresh,
+and may no longer be served stale), 8 bytes each, followed by the `data` JSON; a
+hit is framed into the response body without parsing or re-serializing anything.
 """
 
 from __future__ import annotations
@@ -18,18 +18,28 @@ import orjson
 
 CacheStatus = Literal["hit", "stale", "miss", "coalesced", "bypass"]
 
-_STAMPS = struct.Struct("<dd")
+_STAMPS = struct.Struct("<ddd")
 
 
-def encode(data: Any, fetched_at: float, fresh_until: float) -> bytes:
-    """Serialize `data` for the cache, stamped with its raw data's age and freshness."""
-    return _STAMPS.pack(fetched_at, fresh_until) + orjson.dumps(data)
+@dataclass(frozen=True, slots=True)
+class Stamps:
+    """When an answer's raw data was fetched, and its windows."""
+
+    fetched_at: float
+    fresh_until: float
+    stale_until: float
 
 
-def decode(value: bytes) -> tuple[float, float, bytes]:
-    """`(fetched_at, fresh_until, data JSON)` from `encode`'s bytes."""
-    fetched_at, fresh_until = _STAMPS.unpack_from(value, 0)
-    return fetched_at, fresh_until, value[_STAMPS.size :]
+def encode(data: Any, stamps: Stamps) -> bytes:
+    """Serialize `data` for the cache, stamped with its raw data's age and windows."""
+    return _STAMPS.pack(stamps.fetched_at, stamps.fresh_until, stamps.stale_until) + orjson.dumps(
+        data
+    )
+
+
+def decode(value: bytes) -> tuple[Stamps, bytes]:
+    """`(stamps, data JSON)` from `encode`'s bytes."""
+    return Stamps(*_STAMPS.unpack_from(value, 0)), value[_STAMPS.size :]
 
 
 @functools.lru_cache(maxsize=4096)  # every hit of one entry formats the same instant
@@ -45,10 +55,15 @@ class Answer:
 
     data: bytes  # the `data` JSON
     cache: CacheStatus
-    fetched_at: float  # wall time the raw data was fetched from the exchange
+    stamps: Stamps  # when the raw data was fetched from the exchange, and its windows
     source: str  # where the data came from: `binance`, `emulator`, ...
     exchange: str
     symbol: str | None = None  # the normalized market, for logs and tallies
+
+    @property
+    def fetched_at(self) -> float:
+        """Wall time the raw data left the exchange."""
+        return self.stamps.fetched_at
 
     def meta(self, now: float) -> dict[str, Any]:
         """The `meta` object of the response."""

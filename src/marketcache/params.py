@@ -8,7 +8,10 @@ the rules anywhere.
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+import difflib
+import re
+from collections.abc import Sequence
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
@@ -30,12 +33,14 @@ Timeframe = Annotated[
 
 
 class Params(BaseModel):
-    """Base of every request body: unknown fields are ignored.
+    """Base of every request body: strict.
 
-    Numbers are strict: `"20"`, `20.0` or `true` for a count is a 422, not a guess.
+    An unknown field is a 422 naming it (and the field meant, when one is close), so
+    a typo never silently changes the answer. Numbers are strict: `"20"`, `20.0` or
+    `true` for a count is a 422, not a guess.
     """
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 P = TypeVar("P", bound=Params)
@@ -50,10 +55,60 @@ def parse_body(model: type[P], raw: bytes) -> P:
         if any(e["type"] == "json_invalid" for e in errors):
             detail = "the body is empty" if not raw.strip() else errors[0]["msg"]
             raise MalformedJson(f"malformed JSON: {detail}; expected a JSON object") from None
-        parts: list[str] = []
-        fields: list[str] = []
-        for error in errors:
-            field = ".".join(str(p) for p in error["loc"]) or "body"
-            fields.append(field)
+        raise _invalid(model, errors) from None
+
+
+def parse_query(model: type[P], items: Sequence[tuple[str, str]]) -> P:
+    """Validate query-string `items` as `model`: the same fields and rules as the body.
+
+    A query string has only text, so a number field is read as a number first
+    (`lookback=20`); anything that is not one stays text and is refused as the
+    body's rules refuse it. A field given twice is a 422.
+    """
+    values: dict[str, Any] = {}
+    for name, text in items:
+        if name in values:
+            raise BodyValidationError(f"{name}: given more than once", [name])
+        values[name] = _typed(model, name, text)
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise _invalid(model, exc.errors(include_url=False)) from None
+
+
+def _typed(model: type[Params], name: str, text: str) -> Any:
+    field = model.model_fields.get(name)
+    if field is None:
+        return text
+    if field.annotation is int and _INTEGER.fullmatch(text):
+        return int(text)
+    if field.annotation is float and _NUMBER.fullmatch(text):
+        return float(text)
+    return text
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+_NUMBER = re.compile(r"[+-]?([0-9]{1,18}(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?")
+
+
+def _invalid(model: type[Params], errors: Sequence[Any]) -> BodyValidationError:
+    """One 422 naming every field at fault."""
+    parts: list[str] = []
+    fields: list[str] = []
+    for error in errors:
+        field = ".".join(str(p) for p in error["loc"]) or "body"
+        fields.append(field)
+        if error["type"] == "extra_forbidden":
+            parts.append(f"{field}: unknown field{_meant(model, field)}")
+        else:
             parts.append(f"{field}: {error['msg']}")
-        raise BodyValidationError("; ".join(parts), fields) from None
+    return BodyValidationError("; ".join(parts), fields)
+
+
+def _meant(model: type[Params], field: str) -> str:
+    """`; did you mean 'timeframe'?` for `timefrane`, or the fields there are."""
+    known = list(model.model_fields)
+    close = difflib.get_close_matches(field, known, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; the fields are {', '.join(known)}"

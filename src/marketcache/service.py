@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from marketcache import analytics, endpoints, keys
-from marketcache.answer import Answer, CacheStatus, decode, encode
+from marketcache.answer import Answer, CacheStatus, Stamps, decode, encode
 from marketcache.cache import Cache, Freshness, Loaded, Result
 from marketcache.clock import Clock
 from marketcache.errors import MarketCacheError
@@ -43,9 +43,10 @@ class _Raw:
     status: CacheStatus
 
     @property
-    def fresh_until(self) -> float:
-        """When this data stops being fresh."""
-        return self.fetched_at + self.freshness.fresh
+    def stamps(self) -> Stamps:
+        """When this data was fetched, stops being fresh, and may no longer be served."""
+        fresh_until = self.fetched_at + self.freshness.fresh
+        return Stamps(self.fetched_at, fresh_until, fresh_until + self.freshness.stale)
 
 
 class MarketData:
@@ -207,26 +208,26 @@ class MarketData:
         """An answer through the answer cache, or computed afresh without one."""
         if self.cache is None:
             data, raw = await compute()
-            return self._make_answer(key, encode(data, raw.fetched_at, raw.fresh_until), "bypass")
+            return self._make_answer(key, encode(data, raw.stamps), "bypass")
 
         async def load() -> Loaded:
             # An answer is exactly as fresh as the raw data it was computed from: the
             # same windows, starting when that data was fetched.
             data, raw = await compute()
-            encoded = encode(data, raw.fetched_at, raw.fresh_until)
+            encoded = encode(data, raw.stamps)
             return Loaded(encoded, raw.freshness, as_of=raw.fetched_at)
 
         result = await self.cache.get_or_load(key, load, Freshness(0.0, 0.0))
         return self._make_answer(key, result.value, result.status)
 
     def _make_answer(self, key: str, value: bytes, status: CacheStatus) -> Answer:
-        fetched_at, fresh_until, data = decode(value)
-        if status != "bypass" and self.clock.now() >= fresh_until:
+        stamps, data = decode(value)
+        if status != "bypass" and self.clock.now() >= stamps.fresh_until:
             # Computed just now, perhaps, but from raw data past its fresh window
             # (served stale while it refreshes, or while the exchange fails): say so.
             status = "stale"
         symbol = keys.key_symbol(key)
-        return Answer(data, status, fetched_at, self.source.source_name, self.exchange, symbol)
+        return Answer(data, status, stamps, self.source.source_name, self.exchange, symbol)
 
     async def _ticker(self, symbol: str) -> _Raw:
         freshness = self.freshness.ticker

@@ -107,7 +107,7 @@ async def test_chunked_body_over_16_kib_is_413(harness: Harness) -> None:
 
 async def test_body_just_under_the_limit_is_served(harness: Harness) -> None:
     pad = 16 * 1024 - 100
-    body = b'{"symbol": "BTC/USDT", "pad": "' + b"x" * pad + b'"}'
+    body = b'{"symbol": "BTC/USDT"' + b" " * pad + b"}"
     assert len(body) <= 16 * 1024
     response = await harness.client.post("/price", content=body)
     assert response.status_code == 200, response.text
@@ -137,8 +137,54 @@ async def test_unknown_path_is_404(harness: Harness) -> None:
     error_of(await harness.client.get("/nope"), 404, "not_found")
 
 
-async def test_wrong_method_is_405(harness: Harness) -> None:
-    error_of(await harness.client.get("/price"), 405, "method_not_allowed")
+async def test_wrong_method_is_405_with_allow(harness: Harness) -> None:
+    response = await harness.client.put("/price", json={"symbol": "BTC/USDT"})
+    error_of(response, 405, "method_not_allowed")
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+    response = await harness.client.post("/health")
+    error_of(response, 405, "method_not_allowed")
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "HEAD"}
+
+
+async def test_get_without_symbol_is_422(harness: Harness) -> None:
+    body = error_of(await harness.client.get("/price"), 422, "validation_error")
+    assert body["fields"] == ["symbol"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field", "hint"),
+    [
+        (
+            "/comprehensive_analysis",
+            {"symbol": "BTC/USDT", "timefrane": "1h"},
+            "timefrane",
+            "did you mean 'timeframe'?",
+        ),
+        (
+            "/price",
+            {"symbol": "BTC/USDT", "exchange": "kraken"},
+            "exchange",
+            "the fields are symbol",
+        ),
+        (
+            "/volume_spike",
+            {"symbol": "BTC/USDT", "look_back": 10},
+            "look_back",
+            "did you mean 'lookback'?",
+        ),
+        ("/cvd", {"symbol": "BTC/USDT", "limits": 10}, "limits", "did you mean 'limit'?"),
+    ],
+)
+async def test_an_unknown_field_is_422_naming_it(
+    harness: Harness, path: str, body: dict[str, object], field: str, hint: str
+) -> None:
+    error = error_of(await harness.client.post(path, json=body), 422, "validation_error")
+    assert error["fields"] == [field]
+    assert f"{field}: unknown field" in str(error["message"])
+    assert hint in str(error["message"])
+    query = "&".join(f"{k}={v}" for k, v in body.items())
+    error = error_of(await harness.client.get(f"{path}?{query}"), 422, "validation_error")
+    assert error["fields"] == [field]
 
 
 async def test_trailing_slash_is_404_not_a_redirect(harness: Harness) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -38,7 +40,33 @@ async def _http(request: Request, exc: Exception) -> Response:
         message = f"no such endpoint: {request.method} {request.url.path}"
     elif exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
-    return responses.error(exc.status_code, code, message)
+    response = responses.error(exc.status_code, code, message)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
+    return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on the request's path (a path may have several)."""
+    path = request.url.path
+    return sorted(
+        method
+        for route in _routes(request.app.router.routes)
+        if route.path_regex.match(path)
+        for method in (route.methods or ())
+    )
+
+
+def _routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """The app's routes, included routers unfolded (no prefixes are used on inclusion)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _routes(included.routes)
+        elif hasattr(route, "path_regex"):
+            yield route
 
 
 async def _validation(request: Request, exc: Exception) -> Response:

@@ -53,6 +53,24 @@ def query_parameter(name: str, schema: dict[str, Any], description: str) -> dict
     }
 
 
+def query_parameters(model: type[Params]) -> dict[str, Any]:
+    """`openapi_extra` declaring `model`'s fields as query parameters."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    return {
+        "parameters": [
+            {
+                "name": name,
+                "in": "query",
+                "required": name in required,
+                "schema": {k: v for k, v in prop.items() if k not in ("title", "description")},
+                "description": prop.get("description", ""),
+            }
+            for name, prop in schema["properties"].items()
+        ]
+    }
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` entries for the error answers a route can give."""
     return {status: {"model": ErrorResponse, "description": ERRORS[status]} for status in statuses}

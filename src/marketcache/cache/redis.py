@@ -39,7 +39,7 @@ from marketcache.errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: answers carry their stale window
 _HEADER = struct.Struct("<Bddd")
 _KEY_LEN = struct.Struct("<I")
 _ID_LEN = 8
