@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 
 from marketcache.clock import Clock
@@ -83,8 +83,15 @@ class FakeSource:
             raise UnsupportedTimeframe(timeframe, TIMEFRAMES)
         return timeframe
 
+    async def fetch_tickers(self, symbols: Sequence[str]) -> dict[str, Ticker]:
+        await self._call("tickers", 2 if len(symbols) <= 20 else 40)
+        return {symbol: self._ticker(symbol) for symbol in symbols}
+
     async def fetch_ticker(self, symbol: str) -> Ticker:
         await self._call("ticker", 2)
+        return self._ticker(symbol)
+
+    def _ticker(self, symbol: str) -> Ticker:
         last = self._rows[-1]
         first = self._rows[-48]
         return Ticker(

@@ -8,7 +8,8 @@ Candles and trades are numpy columns; decoding is a zero-copy view.
 from __future__ import annotations
 
 import struct
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -197,3 +198,18 @@ class Market:
     id: str  # the exchange's, e.g. BTCUSDT
     base: str
     quote: str
+    active: bool | None = None  # trading now, when the exchange says
+    precision: Mapping[str, float | None] = field(default_factory=dict, hash=False)
+    limits: Mapping[str, Mapping[str, float | None]] = field(default_factory=dict, hash=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The market as `/markets` lists it."""
+        return {
+            "symbol": self.symbol,
+            "id": self.id,
+            "base": self.base,
+            "quote": self.quote,
+            "active": self.active,
+            "precision": dict(self.precision),
+            "limits": {name: dict(bounds) for name, bounds in self.limits.items()},
+        }

@@ -70,6 +70,11 @@ def parse_query(model: type[P], items: Sequence[tuple[str, str]]) -> P:
         if name in values:
             raise BodyValidationError(f"{name}: given more than once", [name])
         values[name] = _typed(model, name, text)
+    return parse_values(model, values)
+
+
+def parse_values(model: type[P], values: dict[str, Any]) -> P:
+    """Validate already-decoded `values` as `model`; raise BodyValidationError (422)."""
     try:
         return model.model_validate(values)
     except ValidationError as exc:

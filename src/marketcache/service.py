@@ -82,10 +82,15 @@ class MarketData:
     async def price(self, symbol: str) -> Answer:
         """The 24 h ticker of a market."""
         await self.ensure_markets()
-        symbol = self.source.normalize_symbol(symbol)
+        return await self.normalized_price(self.source.normalize_symbol(symbol))
+
+    async def normalized_price(
+        self, symbol: str, fetch: Callable[[], Awaitable[Ticker]] | None = None
+    ) -> Answer:
+        """`price` of a normalized symbol; `fetch` replaces the ticker request (batches)."""
 
         async def compute() -> tuple[Any, _Raw]:
-            raw = await self._ticker(symbol)
+            raw = await self._ticker(symbol, fetch)
             return _ticker_data(Ticker.from_bytes(raw.value)), raw
 
         return await self._answer(endpoints.PRICE.key(self.exchange, symbol), compute)
@@ -229,11 +234,13 @@ class MarketData:
         symbol = keys.key_symbol(key)
         return Answer(data, status, stamps, self.source.source_name, self.exchange, symbol)
 
-    async def _ticker(self, symbol: str) -> _Raw:
+    async def _ticker(
+        self, symbol: str, fetch: Callable[[], Awaitable[Ticker]] | None = None
+    ) -> _Raw:
         freshness = self.freshness.ticker
 
         async def load() -> bytes:
-            ticker = await self.source.fetch_ticker(symbol)
+            ticker = await (fetch() if fetch is not None else self.source.fetch_ticker(symbol))
             return ticker.to_bytes()
 
         if self.cache is None:

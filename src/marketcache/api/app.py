@@ -15,7 +15,7 @@ from marketcache.api import errors
 from marketcache.api.body import BodyLimit
 from marketcache.api.fastpath import HitFastPath
 from marketcache.api.observe import ObserveRequests
-from marketcache.api.routes import admin, health, market, monitoring
+from marketcache.api.routes import admin, batch, health, market, monitoring
 from marketcache.api.runtime import Reachability, Runtime
 from marketcache.cache import Cache
 from marketcache.cache.budget import RateBudget
@@ -168,6 +168,7 @@ def create_app(
     errors.install(app)
     app.include_router(health.router)
     app.include_router(market.router)
+    app.include_router(batch.router)
     app.include_router(admin.router)
     app.include_router(monitoring.router)
     if settings.fast_path:

@@ -8,6 +8,18 @@ from pydantic import BaseModel, Field
 
 from marketcache.params import DEFAULT_TIMEFRAME, Params, Symbol, Timeframe
 
+BATCH_CEILING = 100  # `BATCH_MAX_SYMBOLS` may lower it
+
+
+class PricesRequest(Params):
+    """`POST /prices`: several markets in one request."""
+
+    symbols: list[Symbol] = Field(
+        min_length=1,
+        max_length=BATCH_CEILING,
+        description="markets, as /price takes them; at most BATCH_MAX_SYMBOLS (default 50)",
+    )
+
 
 class WarmRequest(Params):
     """`POST /cache/warm`."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -90,6 +90,10 @@ class Source(Protocol):
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
         """The 24 h ticker of a normalized symbol."""
+        ...
+
+    async def fetch_tickers(self, symbols: Sequence[str]) -> dict[str, Ticker]:
+        """The 24 h tickers of normalized symbols, in one request where the exchange can."""
         ...
 
     async def fetch_ohlcv(

@@ -2,7 +2,8 @@
 
 Weights (IP weight, limit 6000 per minute) as in ccxt's binance API cost table
 (`api.public.get`, where cost = 0.2 × weight): `exchangeInfo` 4 → 20,
-`ticker/24hr` with a symbol 0.4 → 2, `klines` 0.4 → 2, `aggTrades` 0.4 → 2,
+`ticker/24hr` with a symbol 0.4 → 2 (with `symbols`: 2 up to 20, 40 up to 100,
+80 beyond, as Binance documents it), `klines` 0.4 → 2, `aggTrades` 0.4 → 2,
 `time` 0.2 → 1. Candles and trades come from the raw endpoints (still through
 ccxt's client, limiter and error handling) to keep the columns ccxt's unified
 format drops: taker-buy volume, quote volume, trade count, buyer-maker flag.
@@ -21,6 +22,7 @@ from marketcache.sources.parse import candles_from_binance, trades_from_binance
 ENDPOINTS: Final[dict[str, tuple[str, int]]] = {
     weights.MARKETS: ("/api/v3/exchangeInfo", 20),
     weights.TICKER: ("/api/v3/ticker/24hr", 2),
+    weights.TICKERS: ("/api/v3/ticker/24hr", 2),  # 2 for 1-20 symbols, 40 to 100, 80 beyond
     weights.OHLCV: ("/api/v3/klines", 2),
     weights.TRADES: ("/api/v3/aggTrades", 2),
     weights.PING: ("/api/v3/time", 1),
@@ -39,8 +41,10 @@ class Binance:
             "fetchMargins": False,
         }
 
-    def weight(self, operation: str) -> int:
+    def weight(self, operation: str, count: int = 1) -> int:
         """Binance's request weight of one call."""
+        if operation == weights.TICKERS:
+            return 2 if count <= 20 else 40 if count <= 100 else 80
         return ENDPOINTS[operation][1]
 
     def ohlcv(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import ccxt.async_support as ccxt_async
@@ -185,6 +185,18 @@ class CcxtSource:
             symbol=unified,
         )
 
+    async def fetch_tickers(self, symbols: Sequence[str]) -> dict[str, Ticker]:
+        """The 24 h tickers of several symbols in one request where the exchange can."""
+        unified = [await self._resolve(symbol) for symbol in symbols]
+        if not unified:
+            return {}
+        return await self._call(
+            weights.TICKERS,
+            lambda: self._exchange.fetch_tickers(unified),
+            lambda raw: _tickers(raw, unified),
+            weight=self._dialect.weight(weights.TICKERS, len(unified)),
+        )
+
     async def fetch_ohlcv(
         self, symbol: str, timeframe: str, limit: int, since_ms: int | None = None
     ) -> Candles:
@@ -238,6 +250,7 @@ class CcxtSource:
         parse: Callable[[Any], T],
         *,
         symbol: str | None = None,
+        weight: int | None = None,
     ) -> T:
         """Run one upstream request, count it, validate its answer, translate its errors.
 
@@ -245,7 +258,7 @@ class CcxtSource:
         share: under concurrency the figure may come from a neighbouring response (a
         429 from Binance applies to the whole IP, so it is still the right order).
         """
-        weight = self._dialect.weight(operation)
+        weight = self._dialect.weight(operation) if weight is None else weight
         try:
             result = parse(await request())
         except Exception as exc:
@@ -259,15 +272,51 @@ class CcxtSource:
         return result
 
 
+def _market(m: Mapping[str, Any]) -> Market:
+    """ccxt's market structure → `Market` (precision and limits where it has them)."""
+    precision = _mapping(m.get("precision"))
+    limits = _mapping(m.get("limits"))
+    active = m.get("active")
+    return Market(
+        symbol=m["symbol"],
+        id=m["id"],
+        base=m["base"],
+        quote=m["quote"],
+        active=active if isinstance(active, bool) else None,
+        precision={k: _number(precision.get(k)) for k in ("price", "amount")},
+        limits={
+            name: {k: _number(b.get(k)) for k in ("min", "max")}
+            for name, b in limits.items()
+            if name in ("amount", "price", "cost") and isinstance(b, Mapping)
+        },
+    )
+
+
+def _tickers(raw: Any, symbols: Sequence[str]) -> dict[str, Ticker]:
+    """ccxt's `fetch_tickers` answer → a `Ticker` for each symbol asked (all of them)."""
+    if not isinstance(raw, Mapping):
+        raise BadResponse(f"tickers: expected an object, got {type(raw).__name__}")
+    missing = [s for s in symbols if s not in raw]
+    if missing:
+        raise BadResponse(f"tickers: no ticker for {', '.join(missing[:5])}")
+    return {symbol: ticker_from_unified(raw[symbol], symbol) for symbol in symbols}
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
 def _spot_index(markets: Any) -> SymbolIndex:
     """The spot markets of ccxt's `load_markets` answer, indexed for normalization."""
     if not isinstance(markets, Mapping):
         raise BadResponse(f"markets: expected an object, got {type(markets).__name__}")
-    spot = [
-        Market(symbol=m["symbol"], id=m["id"], base=m["base"], quote=m["quote"])
-        for m in markets.values()
-        if isinstance(m, Mapping) and m.get("spot")
-    ]
+    spot = [_market(m) for m in markets.values() if isinstance(m, Mapping) and m.get("spot")]
     if not spot:
         raise BadResponse("markets: the exchange lists no spot market")
     return SymbolIndex(spot)

@@ -35,8 +35,8 @@ class Dialect(Protocol):
         """ccxt's `options` for the constructor."""
         ...
 
-    def weight(self, operation: str) -> int:
-        """The request weight one call of `operation` costs."""
+    def weight(self, operation: str, count: int = 1) -> int:
+        """The request weight one call of `operation` costs (for `count` symbols)."""
         ...
 
     def ohlcv(
@@ -63,7 +63,7 @@ class Unified:
         """Spot markets."""
         return {"defaultType": "spot"}
 
-    def weight(self, operation: str) -> int:
+    def weight(self, operation: str, count: int = 1) -> int:
         """Every call counts 1."""
         return DEFAULT_WEIGHT
 

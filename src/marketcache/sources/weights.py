@@ -6,6 +6,7 @@ from typing import Final
 
 MARKETS: Final = "markets"
 TICKER: Final = "ticker"
+TICKERS: Final = "tickers"  # several symbols in one request
 OHLCV: Final = "ohlcv"
 TRADES: Final = "trades"
 PING: Final = "ping"
