@@ -83,6 +83,10 @@ class FakeSource:
             raise UnsupportedTimeframe(timeframe, TIMEFRAMES)
         return timeframe
 
+    async def fetch_markets(self) -> list[Market]:
+        await self._call("markets", 20)
+        return sorted(real_markets(), key=lambda m: m.symbol)
+
     async def fetch_tickers(self, symbols: Sequence[str]) -> dict[str, Ticker]:
         await self._call("tickers", 2 if len(symbols) <= 20 else 40)
         return {symbol: self._ticker(symbol) for symbol in symbols}

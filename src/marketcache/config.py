@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     klines_stale_s: float = Field(120.0, ge=0)
     trades_fresh_s: float = Field(2.0, gt=0)
     trades_stale_s: float = Field(30.0, ge=0)
+    markets_fresh_s: float = Field(3600.0, gt=0, description="the list of markets (/markets)")
+    markets_stale_s: float = Field(86400.0, ge=0)
     refresh_ahead: bool = True
     refresh_ahead_loads_per_s: float = Field(5.0, gt=0)
     refresh_ahead_concurrency: int = Field(4, gt=0)
@@ -70,6 +72,16 @@ class Settings(BaseSettings):
 
     # admin
     admin_token: str | None = None
+
+    # browsers
+    cors_origins: str = Field(
+        "", description="comma-separated origins allowed by CORS (`*` for any); none by default"
+    )
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """`CORS_ORIGINS` as a list."""
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def cache_max_bytes(self) -> int:

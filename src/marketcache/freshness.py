@@ -5,6 +5,7 @@
   fresh for a few seconds, and never past the moment its live candle closes
   (then a new candle exists that the entry does not have).
 - Recent trades: like the ticker.
+- The list of markets changes with listings: fresh for an hour.
 - An answer computed from raw data is exactly as fresh as that data: it has the
   same windows, counted from when the data was fetched (`Loaded.as_of`).
 After `fresh` comes `stale`: the window in which the entry may still be served
@@ -36,6 +37,7 @@ class MarketFreshness:
     klines_fresh: float
     klines_stale: float
     trades: Freshness
+    markets: Freshness
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MarketFreshness:
@@ -45,6 +47,7 @@ class MarketFreshness:
             klines_fresh=settings.klines_live_fresh_s,
             klines_stale=settings.klines_stale_s,
             trades=Freshness(settings.trades_fresh_s, settings.trades_stale_s),
+            markets=Freshness(settings.markets_fresh_s, settings.markets_stale_s),
         )
 
     def klines(self, live_close_ms: float | None, now: float) -> Freshness:

@@ -25,6 +25,16 @@ def ohlcv_key(exchange: str, symbol: str, timeframe: str) -> str:
     return f"ohlcv:{exchange}:{symbol}:{timeframe}"
 
 
+def markets_key(exchange: str) -> str:
+    """The raw list of an exchange's markets."""
+    return f"markets:{exchange}"
+
+
+def markets_answer_key(exchange: str, quote: str | None) -> str:
+    """The `/markets` answer, all of them or of one quote asset (not a market's key)."""
+    return f"{ANSWER_PREFIX}markets:{exchange}" + (f"|{quote}" if quote else "")
+
+
 def trades_key(exchange: str, symbol: str) -> str:
     """The raw recent trades of a market."""
     return f"trades:{exchange}:{symbol}"

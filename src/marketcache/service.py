@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 
 from marketcache import analytics, endpoints, keys
 from marketcache.answer import Answer, CacheStatus, Stamps, decode, encode
@@ -139,6 +140,33 @@ class MarketData:
 
         key = endpoints.CVD.key(self.exchange, symbol, timeframe=timeframe, limit=limit)
         return await self._answer(key, compute)
+
+    async def markets(self, quote: str | None) -> Answer:
+        """The exchange's spot markets (symbol, base, quote, active, precision, limits)."""
+        await self.ensure_markets()
+        freshness = self.freshness.markets
+
+        async def load() -> bytes:
+            return orjson.dumps([m.to_dict() for m in await self.source.fetch_markets()])
+
+        async def compute() -> tuple[Any, _Raw]:
+            if self.cache is None:
+                raw = _Raw(await load(), self.clock.now(), freshness, "bypass")
+            else:
+                key = keys.markets_key(self.exchange)
+                result = await self.cache.get_or_load(key, load, freshness)
+                raw = _Raw(result.value, result.stored_at, freshness, result.status)
+            listed = orjson.loads(raw.value)
+            if quote is not None:
+                listed = [m for m in listed if m["quote"] == quote]
+            return {
+                "exchange": self.exchange,
+                "quote": quote,
+                "count": len(listed),
+                "markets": listed,
+            }, raw
+
+        return await self._answer(keys.markets_answer_key(self.exchange, quote), compute)
 
     async def warm(
         self, symbols: Sequence[str], timeframes: Sequence[str]

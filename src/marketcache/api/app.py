@@ -13,9 +13,10 @@ from fastapi.responses import ORJSONResponse
 from marketcache import __version__
 from marketcache.api import errors
 from marketcache.api.body import BodyLimit
+from marketcache.api.cors import Cors
 from marketcache.api.fastpath import HitFastPath
 from marketcache.api.observe import ObserveRequests
-from marketcache.api.routes import admin, batch, health, market, monitoring
+from marketcache.api.routes import admin, batch, docs, health, index, market, markets, monitoring
 from marketcache.api.runtime import Reachability, Runtime
 from marketcache.cache import Cache
 from marketcache.cache.budget import RateBudget
@@ -164,15 +165,22 @@ def create_app(
         default_response_class=ORJSONResponse,
         redirect_slashes=False,  # `/cvd/` is a 404 in our envelope, not a redirect
         generate_unique_id_function=lambda route: route.name,  # operationId = handler's name
+        docs_url=None,  # served from shipped assets by routes/docs.py
+        redoc_url=None,
     )
     errors.install(app)
     app.include_router(health.router)
     app.include_router(market.router)
     app.include_router(batch.router)
+    app.include_router(markets.router)
+    app.include_router(index.router)
+    docs.install(app)
     app.include_router(admin.router)
     app.include_router(monitoring.router)
     if settings.fast_path:
         app.add_middleware(HitFastPath)  # inside BodyLimit: the bodies it reads are bounded
     app.add_middleware(BodyLimit)
+    if settings.cors_origin_list:  # around the fast path too: its hits need the headers
+        app.add_middleware(Cors, origins=settings.cors_origin_list)
     app.add_middleware(ObserveRequests)  # outermost: it sees every answer
     return app

@@ -53,18 +53,18 @@ def allowed_methods(request: Request) -> list[str]:
     path = request.url.path
     return sorted(
         method
-        for route in _routes(request.app.router.routes)
+        for route in app_routes(request.app.router.routes)
         if route.path_regex.match(path)
-        for method in (route.methods or ())
+        for method in (getattr(route, "methods", None) or ())
     )
 
 
-def _routes(routes: Iterable[Any]) -> Iterator[Any]:
+def app_routes(routes: Iterable[Any]) -> Iterator[Any]:
     """The app's routes, included routers unfolded (no prefixes are used on inclusion)."""
     for route in routes:
         included = getattr(route, "original_router", None)
         if included is not None:
-            yield from _routes(included.routes)
+            yield from app_routes(included.routes)
         elif hasattr(route, "path_regex"):
             yield route
 

@@ -21,6 +21,14 @@ class PricesRequest(Params):
     )
 
 
+class MarketsQuery(Params):
+    """`GET /markets?quote=USDT`."""
+
+    quote: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9]{1,12}$", description="only markets quoted in this asset"
+    )
+
+
 class WarmRequest(Params):
     """`POST /cache/warm`."""
 

@@ -25,7 +25,7 @@ class ServiceProcess:
         *,
         env: Mapping[str, str] | None = None,
         port: int | None = None,
-        start_timeout_s: float = 30.0,
+        start_timeout_s: float = 120.0,  # a loaded machine imports ccxt slowly
     ) -> None:
         self.host = "127.0.0.1"
         self.port = port or free_port()

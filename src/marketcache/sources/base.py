@@ -77,6 +77,10 @@ class Source(Protocol):
         """Load (once) and return the spot markets by unified symbol."""
         ...
 
+    async def fetch_markets(self) -> list[Market]:
+        """The spot markets as the exchange lists them now, by symbol (always a request)."""
+        ...
+
     def normalize_symbol(self, raw: str) -> str:
         """`btcusdt`, `BTC-USDT`, `btc/usdt` → `BTC/USDT`; raises `UnknownSymbol`.
 

@@ -160,6 +160,12 @@ class CcxtSource:
                 self._index = index
         return self._index.markets
 
+    async def fetch_markets(self) -> list[Market]:
+        """The spot markets as the exchange lists them now (also what symbols resolve to)."""
+        index = await self._call(weights.MARKETS, self._reload_markets, _spot_index)
+        self._index = index
+        return sorted(index.markets.values(), key=lambda m: m.symbol)
+
     def normalize_symbol(self, raw: str) -> str:
         """The unified symbol for `raw`; `UnknownSymbol`/`InvalidParameter`; no network call."""
         index = self._index
