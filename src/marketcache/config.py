@@ -72,6 +72,11 @@ class Settings(BaseSettings):
 
     # admin
     admin_token: str | None = None
+    trusted_proxies: str = Field(
+        "",
+        description="comma-separated proxy addresses whose X-Forwarded-For names the client "
+        "(for logs and per-client budgets); none by default",
+    )
 
     # browsers
     cors_origins: str = Field(

@@ -42,7 +42,7 @@ async def make_harness() -> AsyncIterator[HarnessFactory]:
         await lifespan.__aenter__()
         stack.append(lifespan)
         transport = httpx.ASGITransport(app=app, client=(client_host, 40000))
-        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        client = httpx.AsyncClient(transport=transport, base_url="http://localhost:8001")
         stack.append(client)
         return Harness(client, source, clock, settings)
 

@@ -35,11 +35,55 @@ async def test_right_token_from_anywhere(make_harness: HarnessFactory) -> None:
 
 async def test_without_token_loopback_only(make_harness: HarnessFactory) -> None:
     remote = await make_harness(client_host="203.0.113.9")
-    response = await remote.client.post("/cache/clear")
+    response = await remote.client.post("/cache/clear", json={})
     assert response.status_code == 403
     assert "loopback" in response.json()["error"]["message"]
     local = await make_harness(client_host="127.0.0.1")
-    assert (await local.client.post("/cache/clear")).status_code == 200
+    assert (await local.client.post("/cache/clear", json={})).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("headers", "says"),
+    [
+        ({"X-Forwarded-For": "127.0.0.1"}, "proxy"),
+        ({"X-Forwarded-For": "localhost"}, "proxy"),
+        ({"X-Real-IP": "127.0.0.1"}, "proxy"),
+        ({"Forwarded": "for=127.0.0.1"}, "proxy"),
+        ({"Via": "1.1 nginx"}, "proxy"),
+        ({"X-Forwarded-Host": "localhost"}, "proxy"),
+        ({"Origin": "https://evil.example"}, "cross-site"),
+        ({"Host": "evil.example:8001"}, "Host"),
+        ({"Content-Type": "text/plain"}, "Content-Type"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/cache/clear", "/cache/invalidate"])
+async def test_without_token_only_the_operators_own_request(
+    make_harness: HarnessFactory, headers: dict[str, str], says: str, path: str
+) -> None:
+    harness = await make_harness(client_host="127.0.0.1")
+    await harness.client.post("/price", json={"symbol": "BTC/USDT"})
+    content = b'{"prefix": "answer:"}'
+    sent = {"Content-Type": "application/json", **headers}
+    response = await harness.client.post(path, content=content, headers=sent)
+    assert response.status_code == 403, response.text
+    error = response.json()["error"]
+    assert error["code"] == "forbidden"
+    assert says in error["message"]
+    stats = (await harness.client.get("/cache/stats")).json()["data"]["cache_stats"]
+    assert stats["entries"] > 0  # nothing was dropped
+
+
+async def test_a_same_site_origin_is_fine(make_harness: HarnessFactory) -> None:
+    harness = await make_harness(client_host="127.0.0.1")
+    headers = {"Origin": "http://localhost:8001"}
+    response = await harness.client.post("/cache/clear", json={}, headers=headers)
+    assert response.status_code == 200
+
+
+async def test_warm_is_open_without_a_token(make_harness: HarnessFactory) -> None:
+    harness = await make_harness(client_host="203.0.113.9")
+    response = await harness.client.post("/cache/warm", json=WARM)
+    assert response.status_code == 200
 
 
 async def test_read_only_endpoints_stay_open(make_harness: HarnessFactory) -> None:
@@ -107,7 +151,7 @@ async def test_invalidate_needs_exactly_one_of_prefix_or_symbol(
 async def test_clear_empties_the_cache(make_harness: HarnessFactory) -> None:
     harness = await make_harness()
     await harness.client.post("/price", json={"symbol": "BTC/USDT"})
-    response = await harness.client.post("/cache/clear")
+    response = await harness.client.post("/cache/clear", json={})
     assert response.json()["data"]["removed"] == 2
     stats = (await harness.client.get("/cache/stats")).json()["data"]["cache_stats"]
     assert stats["entries"] == 0

@@ -124,7 +124,7 @@ async def test_memory_alert_fires_as_the_tiny_bound_fills_and_clears_when_emptie
     assert seen["critical"]["status"] == "unhealthy"
     assert [a["name"] for a in seen["critical"]["alerts"]] == ["memory_high"]
 
-    cleared = await h.client.post("/cache/clear")
+    cleared = await h.client.post("/cache/clear", json={})
     assert cleared.status_code == 200
     body = await health(h)
     assert body["metrics"]["memory_usage_percent"] == 0.0

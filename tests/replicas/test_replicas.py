@@ -72,7 +72,7 @@ def test_thirty_cold_requests_over_three_replicas_make_one_klines_request_and_cl
     for replica in replicas:
         httpx.post(f"{replica.url}/price", json={"symbol": "ETH/USDT"}, timeout=10)
     assert all(stats(r)["cache_stats"]["entries"] > 0 for r in replicas)  # type: ignore[index]
-    cleared = httpx.post(f"{replicas[1].url}/cache/clear", timeout=10)
+    cleared = httpx.post(f"{replicas[1].url}/cache/clear", json={}, timeout=10)
     assert cleared.status_code == 200
     eventually(lambda: all(stats(r)["cache_stats"]["entries"] == 0 for r in replicas))  # type: ignore[index]
     drops = [stats(r)["cache_levels"]["l2"]["fanout_drops"] for r in replicas]  # type: ignore[index]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from marketcache.api import responses
-from marketcache.api.admin import require_admin
+from marketcache.api.admin import require_admin, require_token
 from marketcache.api.openapi import ADMIN_ERRORS, error_responses, request_body
 from marketcache.api.runtime import runtime
 from marketcache.api.schemas import InvalidateRequest, OkResponse, WarmRequest
@@ -21,7 +21,8 @@ ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
     **error_responses(*ADMIN_ERRORS),
 }
 
-router = APIRouter(prefix="/cache", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/cache", tags=["admin"])
+ADMIN = [Depends(require_admin)]
 
 
 @router.post(
@@ -29,6 +30,7 @@ router = APIRouter(prefix="/cache", tags=["admin"], dependencies=[Depends(requir
     summary="preload symbols and timeframes",
     openapi_extra=request_body(WarmRequest),
     responses=ADMIN_RESPONSES,
+    dependencies=[Depends(require_token)],
 )
 async def warm(request: Request) -> Response:
     """Tickers, candles and the default answers for each symbol; an unknown one is not fatal."""
@@ -52,7 +54,7 @@ async def warm(request: Request) -> Response:
     )
 
 
-@router.post("/clear", summary="drop every entry", responses=ADMIN_RESPONSES)
+@router.post("/clear", summary="drop every entry", responses=ADMIN_RESPONSES, dependencies=ADMIN)
 async def clear(request: Request) -> Response:
     """Empty the cache."""
     cache = runtime(request).cache
@@ -65,6 +67,7 @@ async def clear(request: Request) -> Response:
     summary="drop the entries of a symbol or under a key prefix",
     openapi_extra=request_body(InvalidateRequest),
     responses=ADMIN_RESPONSES,
+    dependencies=ADMIN,
 )
 async def invalidate(request: Request) -> Response:
     """`{"symbol": "BTC/USDT"}` or `{"prefix": "answer:cvd:"}`."""
