@@ -209,7 +209,7 @@ class LoadTimeout(CacheError):
     def __init__(self, key: str, deadline: float) -> None:
         self.key = key
         self.deadline = deadline
-        super().__init__(f"no value for {key!r} within {deadline:g}s; the load goes on")
+        super().__init__(f"no answer within {deadline:g}s; the exchange is slow, retry shortly")
 
     @property
     def retry_after(self) -> float | None:
@@ -225,7 +225,7 @@ class CacheOverloaded(CacheError):
     def __init__(self, key: str, waiters: int) -> None:
         self.key = key
         self.waiters = waiters
-        super().__init__(f"{waiters} callers already wait for {key!r}; try again shortly")
+        super().__init__("too many requests wait for the same data; retry shortly")
 
     @property
     def retry_after(self) -> float | None:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from marketcache.cache import MISSING, BackendEntry, Cache
-from marketcache.cache.redis import RedisBackend, decode_entry, encode_entry
+from marketcache.cache.redis import FORMAT, RedisBackend, decode_entry, encode_entry
 from marketcache.clock import SystemClock
 from marketcache.errors import BackendUnavailable
 
@@ -20,7 +20,7 @@ def test_entries_round_trip_and_other_formats_are_not_read() -> None:
     entry = BackendEntry(b"\x00bytes\xff", 1.5, 3.25, 10.0)
     blob = encode_entry(entry)
     assert decode_entry(blob) == entry
-    assert decode_entry(b"\x02" + blob[1:]) is None  # another format version
+    assert decode_entry(bytes([FORMAT + 1]) + blob[1:]) is None  # another format version
     assert decode_entry(b"") is None
 
 

@@ -208,9 +208,10 @@ async def test_malformed_klines_are_a_bad_response(
 ) -> None:
     await source.load_markets()
     stub.answer("/api/v3/klines", Scripted(200, body))
-    with pytest.raises(BadResponse):
+    with pytest.raises(BadResponse) as raised:
         await source.fetch_ohlcv("BTC/USDT", "1m", 10)
     assert source.stats.operations["ohlcv"].errors == 1
+    assert raised.value.message == "binance ohlcv: an answer that could not be used"
 
 
 @pytest.mark.parametrize("body", ['{"symbol":"BTCUSDT","lastPrice":"371', "{}", "[]"])
@@ -219,8 +220,9 @@ async def test_malformed_ticker_is_a_bad_response(
 ) -> None:
     await source.load_markets()
     stub.answer("/api/v3/ticker/24hr", Scripted(200, body))
-    with pytest.raises(BadResponse):
+    with pytest.raises(BadResponse) as raised:
         await source.fetch_ticker("BTC/USDT")
+    assert raised.value.message == "binance ticker: an answer that could not be used"
 
 
 async def test_malformed_exchange_info_is_a_bad_response_and_a_retry_works(

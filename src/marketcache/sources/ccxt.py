@@ -271,9 +271,10 @@ class CcxtSource:
             self._stats.record(operation, weight, failed=True)
             error = translate(exc, self._exchange.last_response_headers, symbol=symbol)
             log.warning("%s %s failed: %s: %s", self._id, operation, error.code, error.message)
-            if error is exc:
+            told = public(error, self._id, operation)  # detail above, in the log only
+            if told is exc:
                 raise
-            raise public(error, self._id, operation) from exc
+            raise told from exc
         self._stats.record(operation, weight)
         return result
 
