@@ -1,8 +1,13 @@
-"""Logging set-up: plain text for people, one JSON object per line with LOG_FORMAT=json."""
+"""Logging set-up: plain text for people, one JSON object per line with LOG_FORMAT=json.
+
+Whatever is logged, credentials in URLs (`http://user:secret@host`, `redis://:pw@...`)
+are redacted from the line as written, by both formatters.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any
 
@@ -13,6 +18,14 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()) | {
     "asctime",
     "color_message",  # uvicorn's colored copy of the message
 }
+
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@'\"]*@")
+
+
+def redact(text: str) -> str:
+    """`text` with the user and password of every URL in it replaced by `***`."""
+    return _USERINFO.sub(r"\1***@", text) if "@" in text else text
 
 
 class JsonFormatter(logging.Formatter):
@@ -30,7 +43,7 @@ class JsonFormatter(logging.Formatter):
                 document[key] = value
         if record.exc_info:
             document["error"] = self.formatException(record.exc_info)
-        return orjson.dumps(document, default=str).decode()
+        return redact(orjson.dumps(document, default=str).decode())
 
 
 class TextFormatter(logging.Formatter):
@@ -46,7 +59,7 @@ class TextFormatter(logging.Formatter):
             for key, value in vars(record).items()
             if key not in _STANDARD and not key.startswith("_")
         ]
-        return f"{line} {' '.join(extras)}" if extras else line
+        return redact(f"{line} {' '.join(extras)}" if extras else line)
 
 
 def configure_logging(fmt: str = "text", level: str = "info") -> None:

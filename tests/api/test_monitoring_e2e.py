@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import orjson
@@ -80,9 +82,14 @@ def test_checklist_monitoring_steps(service: ServiceProcess) -> None:
         assert 'marketcache_requests_total{cache="hit",endpoint="/price"' in metrics.text
 
     # one JSON log line per request, with its method, path, status, cache status, latency
-    lines = [orjson.loads(line) for line in service.log().splitlines() if line.startswith("{")]
-    access = [line for line in lines if line.get("logger") == "marketcache.access"]
-    prices = [line for line in access if line["path"] == "/price"]
+    # (written off the request path: wait for the writer)
+    prices: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 30
+    while len(prices) < 45 and time.monotonic() < deadline:
+        lines = [orjson.loads(ln) for ln in service.log().splitlines() if ln.startswith("{")]
+        access = [line for line in lines if line.get("logger") == "marketcache.access"]
+        prices = [line for line in access if line["path"] == "/price"]
+        time.sleep(0.05)
     assert len(prices) == 45
     assert {line["cache"] for line in prices} <= {"hit", "stale", "miss", "coalesced"}
     assert all(line["status"] == 200 and line["latency_ms"] >= 0 for line in prices)

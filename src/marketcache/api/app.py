@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import ORJSONResponse
 
 from marketcache import __version__
+from marketcache.access_log import AccessLog
 from marketcache.api import errors
 from marketcache.api.body import BodyLimit
 from marketcache.api.cors import Cors
@@ -132,6 +133,8 @@ def create_app(
         if budget is not None:
             await budget.start()
         monitor = Monitor(settings, clock, cache, source)
+        access_log = AccessLog()
+        access_log.start()
         app.state.runtime = Runtime(
             settings=settings,
             clock=clock,
@@ -141,6 +144,7 @@ def create_app(
             reachability=Reachability(source),
             started_at=clock.now(),
             monitor=monitor,
+            access_log=access_log,
         )
         await monitor.start()
         mode = "uncached (original service)" if cache is None else "cached"
@@ -148,6 +152,7 @@ def create_app(
         try:
             yield
         finally:
+            access_log.stop()
             await monitor.stop()
             if budget is not None:
                 await budget.stop()

@@ -3,22 +3,21 @@
 The line carries method, path, status, cache status (what the route put in
 `request.state.cache_status`, else the `X-Cache` response header), latency in
 milliseconds and the symbol asked for; with LOG_FORMAT=json these are keys of
-the JSON object. The request is also counted by the monitor (its minute, its
+the JSON object. It is queued to the runtime's `AccessLog`, which writes it off
+the request path. The request is also counted by the monitor (its minute, its
 latency histogram, Prometheus) when the app's runtime has one.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from marketcache.access_log import AccessLog
 from marketcache.endpoints import BY_PATH
 from marketcache.monitoring.monitor import Monitor
-
-log = logging.getLogger("marketcache.access")
 
 OTHER = "other"  # the endpoint label of paths no route matched (keeps label values bounded)
 FAST_PATHS = frozenset(BY_PATH)  # answered by the hit fast path, before routing
@@ -88,22 +87,6 @@ class ObserveRequests:
                 latency_s=latency_s,
                 symbol=symbol,
             )
-        if log.isEnabledFor(logging.INFO):
-            latency_ms = round(latency_s * 1000, 3)
-            log.info(
-                "%s %s %d %s %.3fms%s",
-                method,
-                path,
-                status,
-                cache_status or "-",
-                latency_ms,
-                f" {symbol}" if symbol else "",
-                extra={
-                    "method": method,
-                    "path": path,
-                    "status": status,
-                    "cache": cache_status,
-                    "latency_ms": latency_ms,
-                    "symbol": symbol,
-                },
-            )
+        access_log = getattr(runtime, "access_log", None)
+        if isinstance(access_log, AccessLog):
+            access_log.record(method, path, status, cache_status, latency_s * 1000, symbol)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from marketcache.access_log import AccessLog
 from marketcache.cache import Cache
 from marketcache.clock import Clock
 from marketcache.config import Settings
@@ -54,6 +55,7 @@ class Runtime:
     reachability: Reachability
     started_at: float
     monitor: Monitor | None = None
+    access_log: AccessLog | None = None
 
 
 def runtime(request: Request) -> Runtime:

@@ -1,0 +1,54 @@
+"""The request log: one line per request, written off the path, escaped."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from marketcache.access_log import AccessLog, printable
+
+
+def test_printable_escapes_control_characters() -> None:
+    assert printable("/price") == "/price"
+    assert printable("/x\r\nGET /forged 200") == "/x\\x0d\\x0aGET /forged 200"
+    assert printable("/a\\x0a") == "/a\\\\x0a"  # a literal backslash cannot fake an escape
+    assert printable("\x1b[31m") == "\\x1b[31m"
+
+
+def test_one_line_per_request_after_a_flush(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="marketcache.access")
+    access = AccessLog()
+    access.record("POST", "/price", 200, "hit", 0.1234, "BTC/USDT")
+    access.record("GET", "/x\r\nGET /admin 200", 404, None, 1.0, None)
+    assert not caplog.records  # nothing written on the request path
+    access.flush()
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        "POST /price 200 hit 0.123ms BTC/USDT",
+        "GET /x\\x0d\\x0aGET /admin 200 404 - 1.000ms",
+    ]
+    assert all("\n" not in line and "\r" not in line for line in lines)
+    assert caplog.records[1].path == "/x\\x0d\\x0aGET /admin 200"  # type: ignore[attr-defined]
+
+
+def test_the_writer_thread_writes_and_stop_drains(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="marketcache.access")
+    access = AccessLog()
+    access.start()
+    for i in range(100):
+        access.record("POST", "/price", 200, "hit", float(i), None)
+    access.stop()
+    assert access.written == 100
+    assert len([r for r in caplog.records if r.name == "marketcache.access"]) == 100
+
+
+def test_a_full_queue_counts_drops_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="marketcache.access")
+    access = AccessLog(max_queued=3)
+    for _ in range(5):
+        access.record("POST", "/price", 200, "hit", 1.0, None)
+    assert access.dropped == 2
+    access.flush()
+    assert access.written == 3
+    assert "2 request log lines dropped" in caplog.records[-1].getMessage()
