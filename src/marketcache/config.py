@@ -16,6 +16,16 @@ class Settings(BaseSettings):
     # serving
     host: str = Field("127.0.0.1", description="address to listen on")
     port: int = Field(8001, ge=0, le=65535, description="port to listen on")
+    http_read_timeout_s: float = Field(
+        10.0, gt=0, description="a request must arrive whole within this (slow clients cut off)"
+    )
+    max_connections: int = Field(4096, gt=0, description="open connections in all")
+    max_connections_per_client: int = Field(
+        1024, gt=0, description="open connections per client address (TRUSTED_PROXIES exempt)"
+    )
+    max_in_flight: int = Field(
+        1024, gt=0, description="requests being served at once; past it a fast 503"
+    )
     log_format: Literal["text", "json"] = "text"
     log_level: str = "info"
 
@@ -87,6 +97,11 @@ class Settings(BaseSettings):
     def cors_origin_list(self) -> list[str]:
         """`CORS_ORIGINS` as a list."""
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """`TRUSTED_PROXIES` as a list."""
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def cache_max_bytes(self) -> int:

@@ -13,6 +13,7 @@ from fastapi.responses import ORJSONResponse
 from marketcache import __version__
 from marketcache.access_log import AccessLog
 from marketcache.api import errors
+from marketcache.api.admission import Admission
 from marketcache.api.body import BodyLimit
 from marketcache.api.cors import Cors
 from marketcache.api.fastpath import HitFastPath
@@ -187,5 +188,6 @@ def create_app(
     app.add_middleware(BodyLimit)
     if settings.cors_origin_list:  # around the fast path too: its hits need the headers
         app.add_middleware(Cors, origins=settings.cors_origin_list)
+    app.add_middleware(Admission, limit=settings.max_in_flight)
     app.add_middleware(ObserveRequests)  # outermost: it sees every answer
     return app

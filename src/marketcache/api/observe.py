@@ -19,6 +19,7 @@ from marketcache.access_log import AccessLog
 from marketcache.endpoints import BY_PATH
 from marketcache.monitoring.monitor import Monitor
 
+RECEIVED_AT = "marketcache.received_at"  # set by commands/protocol.py
 OTHER = "other"  # the endpoint label of paths no route matched (keeps label values bounded)
 FAST_PATHS = frozenset(BY_PATH)  # answered by the hit fast path, before routing
 METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
@@ -42,7 +43,8 @@ class ObserveRequests:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
+        # from when its first byte was parsed, if the server says (queue time included)
+        started = scope.get("extensions", {}).get(RECEIVED_AT) or time.perf_counter()
         state: dict[str, Any] = scope.setdefault("state", {})
         status = 500  # what the client gets if the app raises before answering
         header_cache: str | None = None

@@ -16,6 +16,7 @@ from typing import Any
 import uvicorn
 
 from marketcache import procutil
+from marketcache.commands.protocol import GuardedHttpTools
 from marketcache.config import Settings
 from marketcache.logs import configure_logging
 
@@ -87,7 +88,15 @@ def run(args: argparse.Namespace) -> int:
             host=effective.host,
             port=effective.port,
             loop="uvloop",
-            http="httptools",
+            http=GuardedHttpTools.configured(
+                read_timeout_s=effective.http_read_timeout_s,
+                max_per_client=effective.max_connections_per_client,
+                max_connections=effective.max_connections,
+                exempt=frozenset(effective.trusted_proxy_list),
+            ),
+            proxy_headers=bool(effective.trusted_proxy_list),
+            forwarded_allow_ips=effective.trusted_proxy_list or None,
+            backlog=4096,
             access_log=False,
             log_config=None,
             lifespan="on",
