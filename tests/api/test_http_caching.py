@@ -50,7 +50,7 @@ async def test_get_first_then_post_hits(harness: Harness) -> None:
 async def test_caching_headers_follow_the_fresh_window(harness: Harness) -> None:
     first = await harness.client.get("/price?symbol=BTC/USDT")
     assert first.headers["Cache-Control"] == (
-        "max-age=2, stale-while-revalidate=6, stale-if-error=30"
+        "max-age=1, stale-while-revalidate=6, stale-if-error=30"
     )
     assert first.headers["Age"] == "0"
     assert re.fullmatch(r'"[0-9a-f]+"', first.headers["ETag"])

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.responses import ORJSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from marketcache import __version__
 from marketcache.access_log import AccessLog
@@ -110,7 +111,7 @@ def create_app(
     *,
     source_factory: SourceFactory = default_source,
     clock: Clock | None = None,
-) -> FastAPI:
+) -> ServiceApp:
     """The service: built lazily in the lifespan, so importing this module starts nothing."""
     settings = settings or Settings()
     clock = clock or SystemClock()
@@ -183,11 +184,36 @@ def create_app(
     docs.install(app)
     app.include_router(admin.router)
     app.include_router(monitoring.router)
-    if settings.fast_path:
-        app.add_middleware(HitFastPath)  # inside BodyLimit: the bodies it reads are bounded
-    app.add_middleware(BodyLimit)
-    if settings.cors_origin_list:  # around the fast path too: its hits need the headers
-        app.add_middleware(Cors, origins=settings.cors_origin_list)
-    app.add_middleware(Admission, limit=settings.max_in_flight)
-    app.add_middleware(ObserveRequests)  # outermost: it sees every answer
-    return app
+    return ServiceApp(app, settings)
+
+
+class ServiceApp:
+    """What is served: the hit fast path, then the full path's middlewares, then FastAPI.
+
+    Pure ASGI layers outside FastAPI, so a cache hit passes none of FastAPI's and
+    Starlette's own layers. Attributes not its own (`state`, `router`, `openapi`,
+    ...) are the FastAPI app's.
+    """
+
+    def __init__(self, api: FastAPI, settings: Settings) -> None:
+        self.api = api
+
+        def runtime_of() -> Runtime | None:
+            rt: Runtime | None = getattr(api.state, "runtime", None)
+            return rt
+
+        full: ASGIApp = BodyLimit(api)
+        cors = settings.cors_origin_list
+        if cors:
+            full = Cors(full, origins=cors)
+        full = Admission(full, limit=settings.max_in_flight)
+        full = ObserveRequests(full, runtime_of)  # it sees every answer of the full path
+        self.entry: ASGIApp = (
+            HitFastPath(full, runtime_of, cors=bool(cors)) if settings.fast_path else full
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.entry(scope, receive, send)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.api, name)

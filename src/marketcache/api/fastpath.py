@@ -19,10 +19,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from marketcache.answer import Answer
 from marketcache.api import http_cache
 from marketcache.api.body import read_body, replay
+from marketcache.api.observe import RuntimeOf, arrived, observe
 from marketcache.api.runtime import Runtime
 from marketcache.endpoints import BY_PATH, MarketEndpoint
 from marketcache.errors import MarketCacheError
-from marketcache.params import Params, parse_query
+from marketcache.params import MAX_BODY_BYTES, Params, parse_query
 
 
 def answer_key(rt: Runtime, endpoint: MarketEndpoint, body: bytes) -> str | None:
@@ -57,31 +58,43 @@ def params_key(rt: Runtime, endpoint: MarketEndpoint, params: Params) -> str | N
 
 
 class HitFastPath:
-    """ASGI middleware answering cache hits of the market endpoints directly."""
+    """The served ASGI app's first stop: cache hits of the market endpoints, answered here.
 
-    def __init__(self, app: ASGIApp) -> None:
+    It sits outside everything else (FastAPI and the full path's middlewares are
+    `app`), so a hit pays for none of them; it records its own answers (`observe`).
+    A request with an `Origin` header goes the full path when CORS is on, so that
+    its answer carries the CORS headers.
+    """
+
+    def __init__(self, app: ASGIApp, runtime_of: RuntimeOf, *, cors: bool = False) -> None:
         self.app = app
+        self.runtime_of = runtime_of
+        self.cors = cors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = BY_PATH.get(scope["path"]) if scope["type"] == "http" else None
         method = scope["method"] if endpoint is not None else None
-        if method not in ("POST", "GET"):
+        rt: Runtime | None = self.runtime_of() if method in ("POST", "GET") else None
+        if rt is None or rt.cache is None or (self.cors and _header(scope, b"origin")):
             await self.app(scope, receive, send)
             return
         assert endpoint is not None
-        rt: Runtime | None = getattr(scope["app"].state, "runtime", None)
-        if rt is None or rt.cache is None:
-            await self.app(scope, receive, send)
-            return
+        started = arrived(scope)
         if method == "GET":
             key = query_key(rt, endpoint, scope["query_string"])
             answer = rt.market.cached(key) if key is not None else None
             if answer is None:
                 await self.app(scope, receive, send)
             else:
-                await self._send(scope, send, rt, answer)
+                await self._send(scope, send, rt, answer, endpoint, started)
             return
-        body, outcome = await read_body(receive)  # `BodyLimit` outside has bounded it
+        declared = _content_length(scope)
+        if declared is None or declared > MAX_BODY_BYTES:  # chunked or too large: full path
+            await self.app(scope, receive, send)
+            return
+        body, outcome = await read_body(receive, MAX_BODY_BYTES)
+        if outcome == "gone":  # the client left before sending it all
+            return
         answer = None
         if outcome == "whole":
             key = answer_key(rt, endpoint, body)
@@ -89,28 +102,35 @@ class HitFastPath:
         if answer is None:
             await self.app(scope, replay(body, receive), send)
             return
-        await self._send(scope, send, rt, answer)
+        await self._send(scope, send, rt, answer, endpoint, started)
 
-    async def _send(self, scope: Scope, send: Send, rt: Runtime, answer: Answer) -> None:
-        state = scope.setdefault("state", {})
-        state["cache_status"] = answer.cache
-        state["symbol"] = answer.symbol  # for the request log and per-symbol tallies
+    async def _send(
+        self,
+        scope: Scope,
+        send: Send,
+        rt: Runtime,
+        answer: Answer,
+        endpoint: MarketEndpoint,
+        started: float,
+    ) -> None:
         now = rt.clock.now()
         headers = [(b"x-cache", answer.cache.encode())]
+        status = 200
+        content = b""
         if scope["method"] == "GET":
             cache_headers = http_cache.headers(answer, now, rt.settings.cache_stale_grace)
             headers += [(k.lower().encode(), v.encode()) for k, v in cache_headers.items()]
             if http_cache.matches(_header(scope, b"if-none-match"), cache_headers["ETag"]):
-                await send({"type": "http.response.start", "status": 304, "headers": headers})
-                await send({"type": "http.response.body", "body": b""})
-                return
-        content = answer.body(now)
-        headers += [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(content)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+                status = 304
+        if status == 200:
+            content = answer.body(now)
+            headers += [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(content)).encode()),
+            ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
+        observe(rt, scope, status, answer.cache, answer.symbol, started, endpoint.path)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -118,3 +138,10 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+def _content_length(scope: Scope) -> int | None:
+    raw = _header(scope, b"content-length")
+    if raw is None or not raw.isdigit():
+        return None
+    return int(raw)

@@ -1,8 +1,10 @@
 """HTTP caching of market answers read by GET: Cache-Control, Age, ETag, 304.
 
 An answer is fresh exactly as long as its raw data (`Stamps`), so:
-- `Cache-Control: max-age` is what is left of the fresh window (whole seconds,
-  rounded down), `stale-while-revalidate` the share of the stale window the
+- `Cache-Control: max-age` is what is left of the fresh window in whole seconds,
+  rounded down, less one: caches (nginx among them) count time in whole seconds
+  and may keep a copy up to a second past its max-age, so this is the largest
+  figure no such cache can overstay. `stale-while-revalidate` the share of the stale window the
   service itself serves at once (`CACHE_STALE_GRACE`), `stale-if-error` the whole
   stale window. A cache that also subtracts `Age` only expires sooner: no cache
   in front can serve an answer past its freshness.
@@ -30,7 +32,7 @@ def headers(answer: Answer, now: float, grace: float | None) -> dict[str, str]:
     fresh_for = stamps.fresh_until - stamps.fetched_at
     stale_for = max(0.0, stamps.stale_until - stamps.fresh_until)
     revalidate = stale_for if grace is None else min(stale_for, grace * fresh_for)
-    max_age = max(0, int(stamps.fresh_until - now))
+    max_age = max(0, int(stamps.fresh_until - now) - 1)
     return {
         "Cache-Control": (
             f"max-age={max_age}, stale-while-revalidate={int(revalidate)}, "

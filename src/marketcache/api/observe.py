@@ -1,11 +1,14 @@
-"""ASGI middleware: time and record every request, and log one line for it.
+"""Time and record every request, and log one line for it.
 
 The line carries method, path, status, cache status (what the route put in
 `request.state.cache_status`, else the `X-Cache` response header), latency in
 milliseconds and the symbol asked for; with LOG_FORMAT=json these are keys of
 the JSON object. It is queued to the runtime's `AccessLog`, which writes it off
 the request path. The request is also counted by the monitor (its minute, its
-latency histogram, Prometheus) when the app's runtime has one.
+latency histogram, Prometheus). Latency counts from when the request's first
+byte was parsed (`commands/protocol.py` stamps it), so time spent waiting behind
+other requests is in it. The hit fast path records its answers with `observe`
+directly; everything else passes `ObserveRequests`.
 """
 
 from __future__ import annotations
@@ -15,14 +18,22 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from marketcache.access_log import AccessLog
+from marketcache.api.runtime import Runtime
 from marketcache.endpoints import BY_PATH
-from marketcache.monitoring.monitor import Monitor
 
 RECEIVED_AT = "marketcache.received_at"  # set by commands/protocol.py
 OTHER = "other"  # the endpoint label of paths no route matched (keeps label values bounded)
 FAST_PATHS = frozenset(BY_PATH)  # answered by the hit fast path, before routing
 METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+
+RuntimeOf = Any  # a callable returning the app's Runtime, or None before the lifespan
+
+
+def arrived(scope: Scope) -> float:
+    """When the request's first byte was parsed, if the server says; else now."""
+    extensions = scope.get("extensions")
+    stamp = extensions.get(RECEIVED_AT) if extensions else None
+    return float(stamp) if stamp is not None else time.perf_counter()
 
 
 def _endpoint(scope: Scope) -> str:
@@ -33,18 +44,48 @@ def _endpoint(scope: Scope) -> str:
     return scope["path"] if scope["path"] in FAST_PATHS else OTHER
 
 
-class ObserveRequests:
-    """Outermost middleware: sees every answer, including those of other middleware."""
+def observe(
+    runtime: Runtime | None,
+    scope: Scope,
+    status: int,
+    cache_status: str | None,
+    symbol: str | None,
+    started: float,
+    endpoint: str | None = None,
+) -> None:
+    """Count one answered request and queue its log line."""
+    if runtime is None:
+        return
+    latency_s = time.perf_counter() - started
+    path: str = scope["path"]
+    method: str = scope["method"]
+    if runtime.monitor is not None:
+        runtime.monitor.record(
+            method=method,
+            path=path,
+            endpoint=endpoint or _endpoint(scope),
+            method_label=method if method in METHODS else "OTHER",
+            status=status,
+            cache_status=cache_status,
+            latency_s=latency_s,
+            symbol=symbol,
+        )
+    if runtime.access_log is not None:
+        runtime.access_log.record(method, path, status, cache_status, latency_s * 1000, symbol)
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class ObserveRequests:
+    """Outermost middleware of the full path: sees every answer, other middlewares' too."""
+
+    def __init__(self, app: ASGIApp, runtime_of: RuntimeOf) -> None:
         self.app = app
+        self.runtime_of = runtime_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # from when its first byte was parsed, if the server says (queue time included)
-        started = scope.get("extensions", {}).get(RECEIVED_AT) or time.perf_counter()
+        started = arrived(scope)
         state: dict[str, Any] = scope.setdefault("state", {})
         status = 500  # what the client gets if the app raises before answering
         header_cache: str | None = None
@@ -61,34 +102,12 @@ class ObserveRequests:
         try:
             await self.app(scope, receive, send_observed)
         finally:
-            self._observe(scope, state, status, header_cache, time.perf_counter() - started)
-
-    def _observe(
-        self,
-        scope: Scope,
-        state: dict[str, Any],
-        status: int,
-        header_cache: str | None,
-        latency_s: float,
-    ) -> None:
-        cache_status = state.get("cache_status") or header_cache
-        symbol = state.get("symbol")
-        symbol = symbol if isinstance(symbol, str) else None
-        path: str = scope["path"]
-        method: str = scope["method"]
-        runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
-        monitor = getattr(runtime, "monitor", None)
-        if isinstance(monitor, Monitor):
-            monitor.record(
-                method=method,
-                path=path,
-                endpoint=_endpoint(scope),
-                method_label=method if method in METHODS else "OTHER",
-                status=status,
-                cache_status=cache_status,
-                latency_s=latency_s,
-                symbol=symbol,
+            symbol = state.get("symbol")
+            observe(
+                self.runtime_of(),
+                scope,
+                status,
+                state.get("cache_status") or header_cache,
+                symbol if isinstance(symbol, str) else None,
+                started,
             )
-        access_log = getattr(runtime, "access_log", None)
-        if isinstance(access_log, AccessLog):
-            access_log.record(method, path, status, cache_status, latency_s * 1000, symbol)
