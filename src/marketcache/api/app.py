@@ -21,6 +21,7 @@ from marketcache.cache import Cache
 from marketcache.cache.budget import RateBudget
 from marketcache.clock import Clock, SystemClock
 from marketcache.config import Settings
+from marketcache.dashboard import routes as dashboard
 from marketcache.freshness import MarketFreshness
 from marketcache.monitoring.monitor import Monitor
 from marketcache.service import MarketData
@@ -169,6 +170,7 @@ def create_app(
     app.include_router(market.router)
     app.include_router(admin.router)
     app.include_router(monitoring.router)
+    app.include_router(dashboard.router)
     if settings.fast_path:
         app.add_middleware(HitFastPath)  # inside BodyLimit: the bodies it reads are bounded
     app.add_middleware(BodyLimit)
