@@ -18,7 +18,8 @@
     return options;
   }
 
-  /* One chart: `spec` = {key, title, unit, lines: [{label, color, threshold?}], min?, max?}. */
+  /* One chart: `spec` = {key, title, unit, lines: [{label, color, threshold, value}], min?, max?};
+     a threshold line is drawn at its constant `value`. */
   class Chart {
     constructor(parent, spec) {
       this.spec = spec;
@@ -41,6 +42,7 @@
         height: HEIGHT,
         series: [{}, ...spec.lines.map(seriesOptions)],
         scales: {
+          x: { time: true, range: (u, low, high) => this.xRange || [low, high] },
           y: {
             range: (u, low, high) => [
               spec.min ?? Math.min(0, low ?? 0),
@@ -63,9 +65,19 @@
       if (width !== this.plot.width) this.plot.setSize({ width, height: HEIGHT });
     }
 
-    /* `xs`: seconds since the epoch; `columns`: one array per line, thresholds included. */
-    set(xs, columns) {
-      this.data = [xs, ...columns];
+    /* `xs`: seconds since the epoch; `columns`: one array per measured line; `span`: the
+       [from, to] seconds the x axis covers. Threshold lines run across the whole span. */
+    set(xs, columns, span) {
+      this.xRange = span;
+      const before = span && (!xs.length || span[0] < xs[0]) ? [span[0]] : [];
+      const after = span && (!xs.length || span[1] > xs[xs.length - 1]) ? [span[1]] : [];
+      const x = [...before, ...xs, ...after];
+      const pad = (column) => [...before.map(() => null), ...column, ...after.map(() => null)];
+      let next = 0;
+      const lines = this.spec.lines.map((line) =>
+        line.threshold ? x.map(() => line.value) : pad(columns[next++])
+      );
+      this.data = [x, ...lines];
       this.plot.setData(this.data);
       this.box.dataset.points = String(xs.length);
     }

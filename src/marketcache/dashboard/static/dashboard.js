@@ -289,38 +289,46 @@
 
   // -- charts -----------------------------------------------------------------------
 
-  function line(label, color, threshold) {
-    return { label, color, threshold: Boolean(threshold) };
+  function line(label, color) {
+    return { label, color, threshold: false };
   }
+
+  function limit(label, color, value) {
+    return { label, color, threshold: true, value };
+  }
+
+  const share = (part, whole) => (whole ? Math.round((part / whole) * 10000) / 100 : null);
 
   function specs(limits) {
     const t = limits.thresholds;
     const ex = limits.exchange;
     const hit = { key: "hit_rate", title: "Client hit rate", unit: "%", max: 100,
-      lines: [line("hit rate %", COLOR.main), line(`warning < ${t.hit_rate_percent.warning} %`, COLOR.warning, 1),
-        line(`critical < ${t.hit_rate_percent.critical} %`, COLOR.critical, 1)],
-      columns: (b) => [b.map((x) => x.hit_rate), b.map(() => t.hit_rate_percent.warning), b.map(() => t.hit_rate_percent.critical)] };
+      lines: [line("hit rate %", COLOR.main),
+        limit(`warning < ${t.hit_rate_percent.warning} %`, COLOR.warning, t.hit_rate_percent.warning),
+        limit(`critical < ${t.hit_rate_percent.critical} %`, COLOR.critical, t.hit_rate_percent.critical)],
+      columns: (b) => [b.map((x) => x.hit_rate)] };
     const latency = { key: "latency", title: "Response time", unit: "ms",
       lines: [line("p50 ms", COLOR.third), line("p95 ms", COLOR.main), line("p99 ms", COLOR.second),
-        line(`p95 target ${t.p95_ms.target} ms`, COLOR.critical, 1)],
-      columns: (b) => [b.map((x) => x.p50_ms), b.map((x) => x.p95_ms), b.map((x) => x.p99_ms), b.map(() => t.p95_ms.target)] };
+        limit(`p95 target ${t.p95_ms.target} ms`, COLOR.critical, t.p95_ms.target)],
+      columns: (b) => [b.map((x) => x.p50_ms), b.map((x) => x.p95_ms), b.map((x) => x.p99_ms)] };
     const errors = { key: "error_rate", title: "Error rate (5xx, 429)", unit: "%",
-      lines: [line("error rate %", COLOR.main), line(`critical > ${t.error_rate_percent.critical} %`, COLOR.critical, 1)],
-      columns: (b) => [b.map((x) => (x.requests ? Math.round((x.errors / x.requests) * 10000) / 100 : null)),
-        b.map(() => t.error_rate_percent.critical)] };
+      lines: [line("error rate %", COLOR.main),
+        limit(`critical > ${t.error_rate_percent.critical} %`, COLOR.critical, t.error_rate_percent.critical)],
+      columns: (b) => [b.map((x) => share(x.errors, x.requests))] };
     const memory = { key: "memory", title: "Cache memory of its limit", unit: "%", max: 100,
-      lines: [line("memory %", COLOR.main), line(`warning > ${t.memory_percent.warning} %`, COLOR.warning, 1),
-        line(`critical > ${t.memory_percent.critical} %`, COLOR.critical, 1)],
-      columns: (b) => [b.map((x) => (limits.cache.max_bytes ? Math.round((x.cache_bytes / limits.cache.max_bytes) * 10000) / 100 : null)),
-        b.map(() => t.memory_percent.warning), b.map(() => t.memory_percent.critical)] };
+      lines: [line("memory %", COLOR.main),
+        limit(`warning > ${t.memory_percent.warning} %`, COLOR.warning, t.memory_percent.warning),
+        limit(`critical > ${t.memory_percent.critical} %`, COLOR.critical, t.memory_percent.critical)],
+      columns: (b) => [b.map((x) => share(x.cache_bytes, limits.cache.max_bytes))] };
     const traffic = { key: "traffic", title: "Requests, stale answers, exchange calls (per minute; the last minute is running)", unit: "count",
       lines: [line("requests", COLOR.main), line("stale answers", COLOR.warning), line("exchange calls", COLOR.third)],
       columns: (b) => [b.map((x) => x.requests), b.map((x) => x.stale), b.map((x) => x.upstream_calls)] };
     const weight = { key: "weight", title: "Exchange request weight per minute", unit: "weight",
-      lines: [line("weight", COLOR.main), line(`limit ${ex.weight_limit_per_minute}`, COLOR.critical, 1),
-        line(`background pauses at ${ex.budget_pause_at_percent} %`, COLOR.warning, 1)],
-      columns: (b) => [b.map((x) => x.upstream_weight), b.map(() => ex.weight_limit_per_minute),
-        b.map(() => (ex.weight_limit_per_minute * ex.budget_pause_at_percent) / 100)] };
+      lines: [line("weight", COLOR.main),
+        limit(`limit ${ex.weight_limit_per_minute}`, COLOR.critical, ex.weight_limit_per_minute),
+        limit(`background pauses at ${ex.budget_pause_at_percent} %`, COLOR.warning,
+          (ex.weight_limit_per_minute * ex.budget_pause_at_percent) / 100)],
+      columns: (b) => [b.map((x) => x.upstream_weight)] };
     return { hour: [hit, latency, errors, memory, traffic, weight], trend: [hit, latency, weight] };
   }
 
@@ -333,7 +341,9 @@
     if (!performance) return;
     const buckets = performance.buckets;
     const xs = buckets.map((b) => Date.parse(b.minute) / 1000);
-    group.forEach(({ spec, chart }) => chart.set(xs, spec.columns(buckets)));
+    const to = Date.parse(performance.to) / 1000;
+    const span = [Math.min(xs[0] ?? to, to - performance.hours * 3600), to];
+    group.forEach(({ spec, chart }) => chart.set(xs, spec.columns(buckets), span));
   }
 
   function renderCharts() {
