@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -24,8 +24,8 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1440, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 T = TypeVar("T")
 
@@ -73,6 +73,20 @@ def shown_fields(page: Page) -> list[dict[str, Any]]:
         """[...document.querySelectorAll('[data-field]')].map(el => ({
             field: el.dataset.field, format: el.dataset.format || 'number',
             text: el.textContent}))"""
+    )
+    return found
+
+
+def chart_thresholds(page: Page) -> dict[str, list[dict[str, Any]]]:
+    """Per chart, its threshold lines: label, value, and the values plotted at both ends."""
+    found: dict[str, list[dict[str, Any]]] = dict(
+        page.evaluate(
+            """window.MarketcacheDashboard.charts().map(c => [c.spec.key,
+                c.spec.lines.map((line, i) => ({...line, plotted: c.data[i + 1]}))
+                  .filter(line => line.threshold)
+                  .map(line => ({label: line.label, value: line.value,
+                    ends: [line.plotted[0], line.plotted[line.plotted.length - 1]]}))])"""
+        )
     )
     return found
 

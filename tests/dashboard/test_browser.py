@@ -14,7 +14,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Request,
+    Response,
+    ViewportSize,
+    sync_playwright,
+)
 
 from marketcache.api.process import ServiceProcess
 from marketcache.emulator.process import EmulatorProcess
@@ -22,6 +30,7 @@ from tests.dashboard.browser import (
     DESKTOP,
     PHONE,
     chart_points,
+    chart_thresholds,
     launch,
     refresh_now,
     refreshes,
@@ -164,8 +173,8 @@ def fetch_now(http: httpx.Client) -> dict[str, Any]:
     }
 
 
-def open_page(browser: Browser, url: str, viewport: dict[str, int]) -> tuple[Page, Recorded]:
-    page = browser.new_page(viewport=viewport)  # type: ignore[arg-type]
+def open_page(browser: Browser, url: str, viewport: ViewportSize) -> tuple[Page, Recorded]:
+    page = browser.new_page(viewport=viewport)
     recorded = Recorded(page)
     page.goto(f"{url}/dashboard")
     wait_for("two rendered polls", lambda: refreshes(page) >= 2)
@@ -221,6 +230,19 @@ def test_the_dashboard_shows_the_service_live(
             assert points["hour.hit_rate"] >= 1, points
             assert points["hour.latency"] >= 1, points
             assert page.query_selector("[data-chart='hour.hit_rate'] canvas") is not None
+
+            # the checklist's thresholds are drawn, across the whole span of each chart
+            drawn = {
+                key: [line["value"] for line in lines]
+                for key, lines in chart_thresholds(page).items()
+            }
+            assert drawn["hour.hit_rate"] == drawn["trend.hit_rate"] == [70, 50]
+            assert drawn["hour.memory"] == [80, 90]
+            assert drawn["hour.error_rate"] == [5]
+            assert drawn["hour.latency"] == drawn["trend.latency"] == [200]
+            assert drawn["hour.weight"] == [6000, 4800]
+            for lines in chart_thresholds(page).values():
+                assert all(line["ends"] == [line["value"]] * 2 for line in lines), lines
 
             # the figures shown are the service's, at the same moment
             traffic.pause()

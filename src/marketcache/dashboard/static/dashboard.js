@@ -219,8 +219,11 @@
     if (stats) $("max-mb").textContent = number(stats.max_bytes / MB, 1);
     const l2 = data.stats?.cache_levels?.l2;
     if (l2) {
+      const budget = l2.rate_budget;
       $("l2-extra").textContent = l2.enabled
         ? `hits ${number(l2.hits)} · errors ${number(l2.errors)} · get p99 ${number(l2.get_latency_ms?.p99)} ms` +
+          (budget ? ` · shared weight budget ${number(budget.used)} / ${number(budget.limit)} (${number(budget.fill_percent)} %)` +
+            (budget.paused ? ", background loads paused" : "") : "") +
           (l2.last_error ? ` · last error: ${l2.last_error}` : "")
         : "L1 only (no REDIS_URL)";
       const state = document.querySelector("[data-field='stats:cache_levels.l2.state']");
