@@ -88,21 +88,11 @@ def test_run_writes_the_page_beside_the_json(
     fake_service: Callable[[str], str], tmp_path: Path
 ) -> None:
     out = tmp_path / "report.json"
-    args = argparse.Namespace(
-        url=fake_service("good"),
-        json=out,
-        symbols="BTC/USDT",
-        timeframe="15m",
-        samples=3,
-        cold_samples=2,
-        bursts="5",
-        burst_requests=2,
-        timeout=5.0,
-        admin_token=None,
-        cold_mode="fresh-keys",
-        quick=False,
-        no_progress=True,
-    )
+    parser = argparse.ArgumentParser()
+    runner.add_arguments(parser)
+    options = "--samples 3 --cold-samples 2 --bursts 5 --burst-requests 2 --timeout 5"
+    options += " --symbols BTC/USDT --cold-mode fresh-keys --no-progress"
+    args = parser.parse_args(["--url", fake_service("good"), "--json", str(out), *options.split()])
     runner.run(args)
     page = (tmp_path / "report.html").read_text()
     report = json.loads(out.read_text())
