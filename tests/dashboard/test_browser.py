@@ -181,6 +181,39 @@ def open_page(browser: Browser, url: str, viewport: ViewportSize) -> tuple[Page,
     return page, recorded
 
 
+def number(text: str) -> float:
+    """A figure as the page writes it (`6,000`, `5,270.87`)."""
+    return float(text.replace(",", ""))
+
+
+def check_lists_and_derived(page: Page, recorded: Recorded) -> None:
+    """Alerts, markets and recommendations are the answers' lists; derived figures add up."""
+    health = recorded.document("cache_health")
+    shown_alerts = page.eval_on_selector_all(
+        "[data-alert]", "rows => rows.map(r => r.dataset.alert)"
+    )
+    assert shown_alerts == [a["name"] for a in health["alerts"]]
+    markets = recorded.document("markets")["markets"]
+    rows = page.eval_on_selector_all(
+        "[data-market]", "rows => rows.map(r => [r.dataset.market, r.cells[1].textContent])"
+    )
+    assert [symbol for symbol, _ in rows] == [m["symbol"] for m in markets]
+    for (_, price), market in zip(rows, markets, strict=True):
+        assert number(price) == market["price"]
+    advice = recorded.document("recommendations")["recommendations"]
+    shown_advice = page.eval_on_selector_all(
+        "[data-recommendation]", "items => items.map(i => i.dataset.recommendation)"
+    )
+    assert shown_advice == [r["id"] for r in advice]
+    buckets = recorded.document("performance")["buckets"]
+    assert number(page.inner_text("#weight-minute")) == buckets[-1]["upstream_weight"]
+    limits = recorded.document("limits")
+    assert number(page.inner_text("#weight-limit")) == limits["exchange"]["weight_limit_per_minute"]
+    recent = buckets[-2:]
+    rate = sum(b["requests"] for b in recent) / sum(b["seconds"] for b in recent)
+    assert abs(number(page.inner_text("#rps")) - rate) <= 0.005 + 1e-9  # shown to 2 decimals
+
+
 def compare_with_the_service(page: Page, recorded: Recorded, http: httpx.Client) -> int:
     """Refresh the paused page between two fetches of the test's own; compare; fields checked."""
     for _ in range(20):
@@ -193,6 +226,7 @@ def compare_with_the_service(page: Page, recorded: Recorded, http: httpx.Client)
             source, path = item["field"].split(":")
             expected = value_at(recorded.document(source), path)
             assert shows(item["text"], expected, item["format"]), (item, expected)
+        check_lists_and_derived(page, recorded)
         # 2. and the steady ones equal what the test fetched at that moment
         steady = [f for f in fields if f["field"] in STEADY]
         assert {f["field"] for f in steady} == STEADY, "the page shows every steady figure"
