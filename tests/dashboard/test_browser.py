@@ -42,6 +42,7 @@ from tests.dashboard.traffic import Traffic
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(240)]
 
 TOKEN = "dashboard-test-token"
+START_TIMEOUT_S = 90.0  # a loaded machine imports ccxt slowly
 WARM = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
 COLD = ["ADA/USDT", "XRP/USDT", "DOGE/USDT", "LTC/USDT", "DOT/USDT", "LINK/USDT", "TRX/USDT"]
 # The figures that do not move while no client asks anything: the page must show exactly
@@ -66,7 +67,7 @@ STEADY = {
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorProcess]:
     """The exchange, as a process of its own."""
-    with EmulatorProcess() as process:
+    with EmulatorProcess(start_timeout=START_TIMEOUT_S) as process:
         yield process
 
 
@@ -74,7 +75,8 @@ def emulator() -> Iterator[EmulatorProcess]:
 def service(emulator: EmulatorProcess) -> Iterator[ServiceProcess]:
     """`marketcache serve --exchange-url <emulator>` with an admin token."""
     args = ["--exchange-url", emulator.url]
-    with ServiceProcess(args, env={"ADMIN_TOKEN": TOKEN}) as process:
+    env = {"ADMIN_TOKEN": TOKEN}
+    with ServiceProcess(args, env=env, start_timeout_s=START_TIMEOUT_S) as process:
         yield process
 
 
@@ -177,7 +179,7 @@ def open_page(browser: Browser, url: str, viewport: ViewportSize) -> tuple[Page,
     page = browser.new_page(viewport=viewport)
     recorded = Recorded(page)
     page.goto(f"{url}/dashboard")
-    wait_for("two rendered polls", lambda: refreshes(page) >= 2)
+    wait_for("two rendered polls", lambda: refreshes(page) >= 2, timeout_s=30)
     return page, recorded
 
 
