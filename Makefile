@@ -33,6 +33,7 @@ typecheck: $(STAMP)
 test: $(STAMP)
 	bash scripts/ensure-redis.sh
 	bash scripts/ensure-promtool.sh
+	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff format --check src tests
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy

@@ -25,6 +25,7 @@ from marketcache.cache import Cache
 from marketcache.cache.budget import RateBudget
 from marketcache.clock import Clock, SystemClock
 from marketcache.config import Settings
+from marketcache.dashboard import routes as dashboard
 from marketcache.freshness import MarketFreshness
 from marketcache.monitoring.monitor import Monitor
 from marketcache.service import MarketData
@@ -184,6 +185,7 @@ def create_app(
     docs.install(app)
     app.include_router(admin.router)
     app.include_router(monitoring.router)
+    app.include_router(dashboard.router)
     return ServiceApp(app, settings)
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import orjson
 
+from marketcache.bench.html import write_html
 from marketcache.bench.loadgen import LoadPlan, drive
 from marketcache.bench.monitor import Monitor
 from marketcache.bench.plot import write_png
@@ -128,7 +129,7 @@ def settings_from(args: argparse.Namespace) -> BenchSettings:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the benchmark, print the table, write the JSON and the PNG."""
+    """Run the benchmark, print the table, write the JSON, the PNG and the HTML page."""
     settings = settings_from(args)
     try:
         workload = Workload(zipf_s=settings.zipf_s, think_ms=settings.think_ms)
@@ -146,8 +147,9 @@ def run(args: argparse.Namespace) -> int:
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     write_png(png_path, report, {"uncached": uncached.records, "cached": cached.records})
+    html_path = write_html(json_path.with_suffix(".html"), report, png_path)
     print_report(report)
-    print(f"report: {json_path}\nplot:   {png_path}", file=sys.stderr)
+    print(f"report: {json_path}\nplot:   {png_path}\npage:   {html_path}", file=sys.stderr)
     return 0
 
 

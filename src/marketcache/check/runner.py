@@ -21,6 +21,7 @@ from marketcache.check import (
 )
 from marketcache.check.client import Ledger, ServiceClient
 from marketcache.check.context import MARKET_ENDPOINTS, Check, RunConfig, RunContext
+from marketcache.check.html import write_html
 from marketcache.check.report import Report, render
 from marketcache.check.results import Category, Status, TestResult
 
@@ -261,7 +262,7 @@ def _run_plain(config: RunConfig, console: Console) -> Report:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the suite, print the report, write JSON if asked; 0 only when it passes."""
+    """Run the suite, print the report, write JSON and HTML if asked; 0 only on a pass."""
     try:
         config = config_from_args(args)
     except ValueError as exc:
@@ -273,4 +274,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         report.write_json(args.json)
         console.print(f"JSON report written to {args.json}")
+        page = write_html(args.json.with_suffix(".html"), report.to_json())
+        console.print(f"HTML report written to {page}")
     return report.verdict.exit_code

@@ -1,0 +1,1 @@
+"""The live dashboard: a page served by the service itself, with every file it needs."""
