@@ -17,6 +17,7 @@ async def test_root_lists_the_service_and_its_endpoints(harness: Harness) -> Non
     assert doc["service"] == "cached-market-data"
     assert doc["mode"] == "cached"
     assert doc["docs"]["swagger"] == "/docs"
+    assert doc["dashboard"] == "/dashboard"
     listed = {(e["method"], e["path"]) for e in doc["endpoints"]}
     assert {("POST", "/price"), ("GET", "/price"), ("POST", "/prices"), ("GET", "/markets")} <= (
         listed

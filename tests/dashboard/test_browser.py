@@ -24,7 +24,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from marketcache.api.process import ServiceProcess
+from marketcache.commands.service_process import ServiceProcess
 from marketcache.emulator.process import EmulatorProcess
 from tests.dashboard.browser import (
     DESKTOP,

@@ -8,9 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from marketcache import keys
-from marketcache.answer import encode
+from marketcache.answer import Stamps, encode
 from marketcache.cache.entry import Entry
 from marketcache.dashboard.markets import entry_state, hottest, market_row, merge_tallies
+from marketcache.endpoints import PRICE
 from marketcache.errors import UnknownSymbol
 from marketcache.monitoring.requests import SymbolTally
 
@@ -67,8 +68,8 @@ def test_row_reads_the_ticker_price_and_age() -> None:
 
 
 def test_row_falls_back_to_the_price_answer() -> None:
-    key = keys.price_key("binance", "ETH/USDT")
-    value = encode({"symbol": "ETH/USDT", "last": 485.03}, NOW - 3, NOW - 1)
+    key = PRICE.key("binance", "ETH/USDT")
+    value = encode({"symbol": "ETH/USDT", "last": 485.03}, Stamps(NOW - 3, NOW - 1, NOW + 27))
     entry = Entry(key, value, 100, NOW - 3, NOW - 1, NOW + 27)
     row = market_row("ETH/USDT", 1, 1, {key: entry}, "binance", NOW)
     assert (row.price, row.data_age_ms, row.cache) == (485.03, 3000, "stale")

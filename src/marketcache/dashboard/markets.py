@@ -18,6 +18,7 @@ import orjson
 from marketcache import keys
 from marketcache.answer import decode, iso
 from marketcache.cache.entry import Entry
+from marketcache.endpoints import PRICE
 from marketcache.errors import MarketCacheError
 from marketcache.monitoring.requests import SymbolTally
 
@@ -80,7 +81,7 @@ def entry_state(entry: Entry | None, now: float) -> EntryState:
 
 def _price_of(entry: Entry, answer: bool) -> float | None:
     """`last` of a raw ticker entry, or of a `/price` answer entry."""
-    data = decode(entry.value)[2] if answer else entry.value
+    data = decode(entry.value)[1] if answer else entry.value
     last = orjson.loads(data).get("last")
     return float(last) if isinstance(last, int | float) else None
 
@@ -99,7 +100,7 @@ def market_row(
     ticker = entries.get(keys.ticker_key(exchange, symbol))
     source, answer = ticker, False
     if ticker is None:  # a price answered from the cache keeps its ticker's data too
-        source, answer = entries.get(keys.price_key(exchange, symbol)), True
+        source, answer = entries.get(PRICE.key(exchange, symbol)), True
     if source is None:
         return MarketRow(symbol, answers, cold, None, None, "absent", None)
     return MarketRow(

@@ -17,12 +17,12 @@ from starlette.responses import Response
 
 from marketcache.api import responses
 from marketcache.api.runtime import runtime
-from marketcache.check.rubric import WARM_P95_TARGET_MS
 from marketcache.dashboard import markets
 from marketcache.dashboard.assets import ASSETS, PAGE, Asset
 from marketcache.errors import BodyValidationError
 from marketcache.monitoring.alerts import AlertRules
 from marketcache.monitoring.monitor import WINDOW_S
+from marketcache.targets import WARM_P95_TARGET_MS
 
 router = APIRouter(tags=["dashboard"])
 

@@ -34,6 +34,7 @@ async def index(request: Request) -> Response:
             "mode": "uncached" if rt.cache is None else "cached",
             "exchange": {"id": rt.source.exchange_id, "source": rt.source.source_name},
             "docs": {"swagger": "/docs", "redoc": "/redoc", "openapi": "/openapi.json"},
+            "dashboard": "/dashboard",
             "endpoints": sorted(endpoints, key=lambda e: (e["path"], e["method"])),
         }
     )
