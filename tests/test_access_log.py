@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pytest
 
 from marketcache.access_log import AccessLog, printable
+from marketcache.logs import configure_logging
 
 
 def test_printable_escapes_control_characters() -> None:
@@ -52,3 +54,29 @@ def test_a_full_queue_counts_drops_and_says_so(caplog: pytest.LogCaptureFixture)
     access.flush()
     assert access.written == 3
     assert "2 request log lines dropped" in caplog.records[-1].getMessage()
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_batch_is_byte_for_byte_what_the_formatter_writes(fmt: str) -> None:
+    line = ("POST", "/price\r\n", 200, "hit", 0.25, "BTC/USDT")
+    batched = io.StringIO()
+    one_by_one = io.StringIO()
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
+    try:
+        for stream, direct in ((batched, True), (one_by_one, False)):
+            configure_logging(fmt, "info")
+            handler = root.handlers[0]
+            assert isinstance(handler, logging.StreamHandler)
+            handler.setStream(stream)
+            if not direct:
+                handler.marketcache_format = None  # type: ignore[attr-defined]
+            access = AccessLog()
+            access.record(*line)
+            access._queue[0] = access._queue[0]._replace(created=1_764_000_000.5)
+            access.flush()
+    finally:
+        root.handlers[:] = saved
+        root.setLevel(level)
+    assert batched.getvalue() == one_by_one.getvalue()
+    assert batched.getvalue().count("\n") == 1

@@ -16,7 +16,9 @@ import re
 import threading
 import time
 from collections import deque
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from marketcache.logs import direct_handler, format_line
 
 log = logging.getLogger("marketcache.access")
 
@@ -91,6 +93,9 @@ class AccessLog:
     def flush(self) -> None:
         """Write every queued line now (tests, shutdown)."""
         with self._lock:
+            direct = direct_handler(log)
+            if direct is not None:
+                self._write_batch(*direct)
             while self._queue:
                 self._write(self._queue.popleft())
             if self.dropped:
@@ -104,37 +109,44 @@ class AccessLog:
             self._wake.wait(DRAIN_EVERY_S)
             self.flush()
 
+    def _write_batch(self, fmt: str, handler: logging.StreamHandler[Any]) -> None:
+        """Format the queued lines here and write them with one call (our handler only)."""
+        lines: list[str] = []
+        while self._queue:
+            message, extra = _fields(self._queue.popleft())
+            lines.append(format_line(fmt, log.name, extra.pop("created"), message, extra))
+        if not lines:
+            return
+        with handler.lock or threading.Lock():
+            handler.stream.write("\n".join(lines) + "\n")
+            handler.flush()
+        self.written += len(lines)
+
     def _write(self, line: Line) -> None:
         if not log.isEnabledFor(logging.INFO):
             return
-        path = printable(line.path)
-        method = printable(line.method)
-        latency_ms = round(line.latency_ms, 3)
-        record = log.makeRecord(
-            log.name,
-            logging.INFO,
-            __file__,
-            0,
-            "%s %s %d %s %.3fms%s",
-            (
-                method,
-                path,
-                line.status,
-                line.cache or "-",
-                latency_ms,
-                f" {line.symbol}" if line.symbol else "",
-            ),
-            None,
-            extra={
-                "method": method,
-                "path": path,
-                "status": line.status,
-                "cache": line.cache,
-                "latency_ms": latency_ms,
-                "symbol": line.symbol,
-            },
-        )
-        record.created = line.created
-        record.msecs = (line.created % 1) * 1000
+        message, extra = _fields(line)
+        created = extra.pop("created")
+        record = log.makeRecord(log.name, logging.INFO, __file__, 0, message, (), None, extra=extra)
+        record.created = created
+        record.msecs = (created % 1) * 1000
         log.handle(record)
         self.written += 1
+
+
+def _fields(line: Line) -> tuple[str, dict[str, Any]]:
+    """The message and the `extra` fields of one line (plus `created`)."""
+    path = printable(line.path)
+    method = printable(line.method)
+    latency_ms = round(line.latency_ms, 3)
+    symbol = f" {line.symbol}" if line.symbol else ""
+    message = f"{method} {path} {line.status} {line.cache or '-'} {latency_ms:.3f}ms{symbol}"
+    return message, {
+        "method": method,
+        "path": path,
+        "status": line.status,
+        "cache": line.cache,
+        "latency_ms": latency_ms,
+        "symbol": line.symbol,
+        "created": line.created,
+    }

@@ -76,8 +76,34 @@ class Answer:
         }
 
     def body(self, now: float) -> bytes:
-        """The whole response body, framed around the cached data bytes."""
-        return b'{"success":true,"data":%b,"meta":%b}' % (
+        """The whole response body, framed around the cached data bytes.
+
+        `meta` is spliced in as bytes (the same bytes `orjson.dumps(self.meta(now))`
+        gives, a test holds them equal): a hit builds no dict and serializes nothing.
+        """
+        age_ms = max(0, round((now - self.stamps.fetched_at) * 1000))
+        return _BODY % (
             self.data,
-            orjson.dumps(self.meta(now)),
+            _CACHE[self.cache],
+            age_ms,
+            _json_text(self.source),
+            _json_text(self.exchange),
+            _iso_bytes(self.stamps.fetched_at),
         )
+
+
+_BODY = (
+    b'{"success":true,"data":%b,"meta":{"cache":"%b","age_ms":%d,"source":%b,'
+    b'"exchange":%b,"fetched_at":"%b"}}'
+)
+_CACHE = {status: status.encode() for status in ("hit", "stale", "miss", "coalesced", "bypass")}
+
+
+@functools.lru_cache(maxsize=64)
+def _json_text(text: str) -> bytes:
+    return orjson.dumps(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_bytes(epoch_seconds: float) -> bytes:
+    return iso(epoch_seconds).encode()

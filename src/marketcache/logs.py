@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
 from typing import Any
 
 import orjson
@@ -66,9 +67,58 @@ def configure_logging(fmt: str = "text", level: str = "info") -> None:
     """Send every log line to stderr in the chosen format."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.marketcache_format = fmt  # type: ignore[attr-defined]  # see `direct_handler`
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+
+
+def direct_handler(logger: logging.Logger) -> tuple[str, logging.StreamHandler[Any]] | None:
+    """The format and stream handler `logger`'s lines end in, when it is ours alone.
+
+    Then a writer may format lines itself (`format_line`) and write them in a
+    batch, byte for byte what the handler would have written one record at a
+    time; otherwise (tests capturing logs, another set-up) None.
+    """
+    if logger.handlers or not logger.propagate or not logger.isEnabledFor(logging.INFO):
+        return None
+    root = logging.getLogger()
+    if len(root.handlers) != 1:
+        return None
+    handler = root.handlers[0]
+    fmt = getattr(handler, "marketcache_format", None)
+    if fmt is None or not isinstance(handler, logging.StreamHandler):
+        return None
+    return fmt, handler
+
+
+_TIME_CACHE: dict[tuple[str, int], str] = {}
+
+
+def _time_text(created: float, pattern: str) -> str:
+    second = int(created)
+    text = _TIME_CACHE.get((pattern, second))
+    if text is None:
+        if len(_TIME_CACHE) > 8:
+            _TIME_CACHE.clear()
+        text = _TIME_CACHE[(pattern, second)] = time.strftime(pattern, time.localtime(created))
+    return text
+
+
+def format_line(fmt: str, logger: str, created: float, message: str, extra: dict[str, Any]) -> str:
+    """An INFO line as `TextFormatter` / `JsonFormatter` would write it."""
+    if fmt == "json":
+        document: dict[str, Any] = {
+            "time": _time_text(created, "%Y-%m-%dT%H:%M:%S"),
+            "level": "info",
+            "logger": logger,
+            "message": message,
+            **extra,
+        }
+        return redact(orjson.dumps(document, default=str).decode())
+    stamp = f"{_time_text(created, '%Y-%m-%d %H:%M:%S')},{int((created % 1) * 1000):03d}"
+    extras = " ".join(f"{key}={value}" for key, value in extra.items())
+    return redact(f"{stamp} INFO {logger}: {message} {extras}")

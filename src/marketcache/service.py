@@ -32,6 +32,7 @@ EXTEND_MARGIN = 3  # candles asked beyond those expected, so a full page means "
 EXTEND_MAX = 100  # beyond this many new candles, fetch the whole series again
 TRADES_LIMIT = 1000
 WARM_CONCURRENCY = 4
+DECODED_KEPT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,8 @@ class MarketData:
         self._markets_loaded = False
         self.warm_pacer: Callable[[], Awaitable[None]] | None = None  # set with a rate budget
         self._markets_lock = asyncio.Lock()
+        # the last value decoded per answer key, so hits of one value decode it once
+        self._decoded: dict[str, tuple[bytes, Stamps, bytes, str | None]] = {}
 
     async def ensure_markets(self) -> None:
         """Load the exchange's markets once; symbols cannot be checked before."""
@@ -254,12 +257,18 @@ class MarketData:
         return self._make_answer(key, result.value, result.status)
 
     def _make_answer(self, key: str, value: bytes, status: CacheStatus) -> Answer:
-        stamps, data = decode(value)
+        decoded = self._decoded.get(key)
+        if decoded is None or decoded[0] is not value:  # a hit of the same value: decoded
+            stamps, data = decode(value)
+            decoded = (value, stamps, data, keys.key_symbol(key))
+            if len(self._decoded) >= DECODED_KEPT:
+                self._decoded.clear()
+            self._decoded[key] = decoded
+        _, stamps, data, symbol = decoded
         if status != "bypass" and self.clock.now() >= stamps.fresh_until:
             # Computed just now, perhaps, but from raw data past its fresh window
             # (served stale while it refreshes, or while the exchange fails): say so.
             status = "stale"
-        symbol = keys.key_symbol(key)
         return Answer(data, status, stamps, self.source.source_name, self.exchange, symbol)
 
     async def _ticker(

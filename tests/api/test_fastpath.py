@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from marketcache.answer import Answer, Stamps
 from marketcache.api.fastpath import answer_key
 from marketcache.api.runtime import Runtime
 from marketcache.endpoints import MARKET_ENDPOINTS, MarketEndpoint
@@ -164,3 +165,12 @@ def test_each_endpoint_operation_takes_its_parameters() -> None:
         operation = getattr(MarketData, endpoint.name)
         parameters = list(inspect.signature(operation).parameters)[1:]  # after self
         assert parameters == list(endpoint.params.model_fields), endpoint.name
+
+
+@pytest.mark.parametrize("cache", ["hit", "stale", "miss", "coalesced", "bypass"])
+def test_the_spliced_body_is_what_orjson_makes(cache: str) -> None:
+    stamps = Stamps(1_764_000_000.123, 1_764_000_002.123, 1_764_000_032.123)
+    answer = Answer(b'{"x":1}', cache, stamps, "emulator", "binance", "BTC/USDT")  # type: ignore[arg-type]
+    now = 1_764_000_001.5
+    expected = b'{"success":true,"data":{"x":1},"meta":%b}' % orjson.dumps(answer.meta(now))
+    assert answer.body(now) == expected

@@ -200,8 +200,14 @@ class ServiceApp:
     def __init__(self, api: FastAPI, settings: Settings) -> None:
         self.api = api
 
+        known: list[Runtime] = []  # once the lifespan has built it (Starlette's State is slow)
+
         def runtime_of() -> Runtime | None:
+            if known:
+                return known[0]
             rt: Runtime | None = getattr(api.state, "runtime", None)
+            if rt is not None:
+                known.append(rt)
             return rt
 
         full: ASGIApp = BodyLimit(api)

@@ -25,14 +25,31 @@ from marketcache.endpoints import BY_PATH, MarketEndpoint
 from marketcache.errors import MarketCacheError
 from marketcache.params import MAX_BODY_BYTES, Params, parse_query
 
+MEMO_SIZE = 4096  # bodies remembered with their key: bots repeat the same few
+
 
 def answer_key(rt: Runtime, endpoint: MarketEndpoint, body: bytes) -> str | None:
-    """The answer key the POST route would use for `body`, or None if it must decide."""
+    """The answer key the POST route would use for `body`, or None if it must decide.
+
+    A body seen before is not validated again: its key is remembered (bounded;
+    only bodies that are valid, whose symbol and timeframe the exchange has).
+    """
+    memo = rt.fast_keys.get(endpoint.name)
+    if memo is None:
+        memo = rt.fast_keys[endpoint.name] = {}
+    key = memo.get(body)
+    if key is not None:
+        return key
     try:
         params = endpoint.params.model_validate_json(body)
     except ValidationError:
         return None
-    return params_key(rt, endpoint, params)
+    key = params_key(rt, endpoint, params)
+    if key is not None:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[body] = key
+    return key
 
 
 def query_key(rt: Runtime, endpoint: MarketEndpoint, query: bytes) -> str | None:

@@ -56,6 +56,7 @@ class Runtime:
     started_at: float
     monitor: Monitor | None = None
     access_log: AccessLog | None = None
+    fast_keys: dict[str, dict[bytes, str]] = field(default_factory=dict)  # the fast path's memo
 
 
 def runtime(request: Request) -> Runtime:
