@@ -46,6 +46,7 @@ from marketcache.monitoring.trends import (
     summarize,
     trends,
 )
+from marketcache.monitoring.trends import client_hit_rate as rows_client_hit_rate
 from marketcache.sources.base import Source, UpstreamStats
 
 WINDOW_S = 300.0
@@ -203,9 +204,13 @@ class Monitor:
 
     def client_hit_rate(self, summary: Summary | None = None) -> tuple[float, str]:
         """The clients' hit rate (0..1) over the window, else since start, and which it is."""
-        summary = summary or summarize(self.window(self.window_s))
-        if summary.client_hit_rate is not None:
-            return summary.client_hit_rate, "client_requests_window"
+        rate = (
+            summary.client_hit_rate
+            if summary is not None
+            else rows_client_hit_rate(self.window(self.window_s))  # the two totals, not a summary
+        )
+        if rate is not None:
+            return rate, "client_requests_window"
         total = self.recorder.market_total
         cached = self.recorder.market_cached_total
         return (cached / total if total else 0.0), "client_requests_since_start"
