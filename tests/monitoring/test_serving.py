@@ -66,6 +66,7 @@ async def test_servable_entries_counts_market_entries_by_window_without_changing
     await cache.get_or_load("answer:price:binance:BTC/USDT", load, Freshness(2, 30))
     await cache.get_or_load("ohlcv:binance:BTC/USDT:15m", load, Freshness(5, 120))
     await cache.get_or_load("markets:binance", load, Freshness(3600, 86400))  # not a market
+    await cache.get_or_load("answer:markets:binance|USDT", load, Freshness(3600, 86400))  # nor
     assert servable_entries(cache, clock.now()) == Servable(3, 3, 0)
     assert servable_entries(cache, 1010.0) == Servable(3, 3, 3)  # all past fresh, within stale
     assert servable_entries(cache, 1040.0) == Servable(3, 1, 1)  # only the candles' window left
@@ -74,4 +75,4 @@ async def test_servable_entries_counts_market_entries_by_window_without_changing
     before = cache.stats
     servable_entries(cache, 1010.0)
     assert cache.stats.lookups == before.lookups
-    assert len(cache) == 4
+    assert len(cache) == 5

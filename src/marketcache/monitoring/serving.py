@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from marketcache.cache import Cache
-from marketcache.keys import key_symbol
+from marketcache.keys import ANSWER_PREFIX, RAW_KINDS
 
 Status = Literal["healthy", "degraded", "unhealthy"]
 
@@ -37,13 +37,22 @@ class Servable:
         return {"entries": self.entries, "servable": self.servable, "stale": self.stale}
 
 
+MARKET_PREFIXES = (*(f"{kind}:" for kind in RAW_KINDS), ANSWER_PREFIX)
+NOT_MARKET_PREFIX = f"{ANSWER_PREFIX}markets:"  # the `/markets` answers: not one market's
+
+
+def is_market_key(key: str) -> bool:
+    """A raw series or an answer of one market (not the exchange's list of markets)."""
+    return key.startswith(MARKET_PREFIXES) and not key.startswith(NOT_MARKET_PREFIX)
+
+
 def servable_entries(cache: Cache | None, now: float) -> Servable:
-    """Count the market entries (raw series and answers; not the list of markets) by window."""
+    """Count the market entries of L1 by window (no await: the store cannot change meanwhile)."""
     if cache is None:
         return Servable()
     entries = servable = stale = 0
-    for key, entry in list(cache.store.entries.items()):
-        if key_symbol(key) is None:
+    for key, entry in cache.store.entries.items():
+        if not is_market_key(key):
             continue
         entries += 1
         if entry.stale_until > now:
