@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         50, ge=1, le=100, description="symbols one POST /prices may ask for (100 at most)"
     )
 
+    # the process
+    memory_limit_mb: float = Field(
+        512.0, gt=0, description="the process's memory limit when no cgroup limit applies"
+    )
+
     # L2
     redis_url: str | None = None
     redis_prefix: str = "marketcache"

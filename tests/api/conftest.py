@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from marketcache.api.app import create_app
 from marketcache.clock import ManualClock
@@ -23,6 +24,11 @@ class Harness:
     source: FakeSource
     clock: ManualClock
     settings: Settings
+    app: FastAPI
+
+    def forget_ping(self) -> None:
+        """Make the next health check ping the exchange again (it caches its answer 10 s)."""
+        self.app.state.runtime.reachability.reachable = None
 
 
 HarnessFactory = Callable[..., Awaitable[Harness]]
@@ -44,7 +50,7 @@ async def make_harness() -> AsyncIterator[HarnessFactory]:
         transport = httpx.ASGITransport(app=app, client=(client_host, 40000))
         client = httpx.AsyncClient(transport=transport, base_url="http://localhost:8001")
         stack.append(client)
-        return Harness(client, source, clock, settings)
+        return Harness(client, source, clock, settings, app)
 
     yield make
     for item in reversed(stack):

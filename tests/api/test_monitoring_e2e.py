@@ -11,6 +11,8 @@ import orjson
 import pytest
 
 from marketcache.commands.service_process import ServiceProcess
+from marketcache.emulator.control import EmulatorControl
+from marketcache.emulator.process import EmulatorProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -94,3 +96,61 @@ def test_checklist_monitoring_steps(service: ServiceProcess) -> None:
     assert {line["cache"] for line in prices} <= {"hit", "stale", "miss", "coalesced"}
     assert all(line["status"] == 200 and line["latency_ms"] >= 0 for line in prices)
     assert all(line["method"] == "POST" for line in prices)
+
+
+def test_checklist_steps_6_to_8_in_order_give_over_50_percent_and_healthy() -> None:
+    """Steps 6, 7 and 8 literally, on a fresh process: warm, five analyses, cache health."""
+    with (
+        ServiceProcess(["--offline"]) as fresh,
+        httpx.Client(base_url=fresh.url, timeout=30) as http,
+    ):
+        warm = http.post("/cache/warm", json={"symbols": WARMED})
+        assert warm.status_code == 200
+        assert all(r["status"] == "warmed" for r in warm.json()["data"]["results"].values())
+        for _ in range(5):
+            response = http.post(
+                "/comprehensive_analysis", json={"symbol": "BTC/USDT", "timeframe": "15m"}
+            )
+            assert response.status_code == 200
+        health = http.get("/cache/health")
+        assert health.status_code == 200
+        report = health.json()
+        assert report["status"] == "healthy", report
+        assert report["metrics"]["hit_rate"] > 50, report["metrics"]
+        assert report["metrics"]["hit_rate_basis"] == "client_requests_window"
+        assert report["metrics"]["market_requests"] == 5
+        assert report["metrics"]["memory_usage_percent"] < 80
+        assert report["active_alerts"] == 0, report["alerts"]
+
+
+def poll_health(http: httpx.Client, status_code: int, timeout_s: float = 60.0) -> httpx.Response:
+    """GET /health until it answers `status_code` (the service re-pings every 10 s)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = http.get("/health")
+        if response.status_code == status_code or time.monotonic() > deadline:
+            return response
+        time.sleep(0.2)
+
+
+def test_health_is_503_when_the_exchange_is_unreachable_and_nothing_is_cached() -> None:
+    with (
+        EmulatorProcess() as emulator,
+        ServiceProcess(["--exchange-url", emulator.url]) as service,
+        httpx.Client(base_url=service.url, timeout=30) as http,
+        EmulatorControl(emulator.url) as control,
+    ):
+        assert http.get("/health").status_code == 200
+        control.set_faults("503", ratio=1)
+        response = poll_health(http, 503)
+        assert response.status_code == 503, response.text
+        body = response.json()
+        assert body["status"] == "unhealthy"
+        assert body["reasons"] == ["exchange unreachable", "nothing servable in the cache"]
+        assert http.get("/cache/health").status_code == 503
+        assert http.post("/price", json={"symbol": "BTC/USDT"}).status_code == 503
+
+        control.clear_faults()
+        response = poll_health(http, 200)
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "healthy"

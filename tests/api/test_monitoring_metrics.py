@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from marketcache.logs import JsonFormatter
+from marketcache.monitoring import memory
+from marketcache.monitoring.memory import MB
 from tests.api.conftest import Harness, HarnessFactory
 
 
@@ -53,14 +56,17 @@ async def test_metrics_count_requests_by_endpoint_and_cache_status(harness: Harn
     assert ("marketcache_task_errors_total", labels(task="cache.purge")) in samples
 
 
-async def test_firing_alerts_are_exported(make_harness: HarnessFactory) -> None:
-    h = await make_harness(cache_max_memory_mb=0.02)
-    from tests.fakes import real_markets
-
-    for market in real_markets()[:20]:
-        await h.client.post("/price", json={"symbol": market.symbol})
+async def test_firing_alerts_and_the_process_memory_are_exported(
+    make_harness: HarnessFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "memory.max").write_text(f"{16 * MB}\n")  # far below this process's RSS
+    monkeypatch.setattr(memory, "CGROUP_ROOT", tmp_path)
+    h = await make_harness()
+    await h.client.get("/cache/health")
     samples = await scrape(h)
     assert samples[("marketcache_alerts_active", labels(alert="memory_high", severity="critical"))]
+    assert samples[("marketcache_memory_limit_bytes", labels(source="cgroup"))] == 16 * MB
+    assert samples[("marketcache_memory_rss_bytes", ())] > 16 * MB
 
 
 async def test_the_uncached_service_exports_zero_cache_counters(

@@ -50,7 +50,7 @@ async def test_hot_keys_evicted_from_a_tiny_cache_ask_for_more_memory(
     assert memory["setting"] == "CACHE_MAX_MEMORY_MB"
     assert memory["suggested"] == 0.1
     assert memory["evidence"]["evictions"] > 0
-    assert memory["evidence"]["memory_usage_percent"] >= 80
+    assert memory["evidence"]["cache_fill_percent"] >= 80
     assert memory["evidence"]["cache_max_memory_mb"] == 0.05
     below = found["hit_rate_below_target"]
     assert below["setting"] == "CACHE_MAX_MEMORY_MB"

@@ -13,13 +13,12 @@ from marketcache.monitoring.alerts import (
     ExchangeWatch,
     Observation,
     evaluate,
-    status_of,
 )
 
 
 def observe(**changes: object) -> Observation:
     base: dict[str, object] = {
-        "lookups": 1000,
+        "market_requests": 1000,
         "hit_rate": 0.9,
         "memory_fraction": 0.2,
         "requests": 1000,
@@ -50,8 +49,27 @@ def test_hit_rate_thresholds(rate: float, expected: str | None) -> None:
 
 def test_a_cold_cache_is_not_alerted_on() -> None:
     rules = AlertRules()
-    assert fired(observe(hit_rate=0.0, lookups=rules.min_lookups - 1)) == {}
-    assert fired(observe(hit_rate=0.0, lookups=rules.min_lookups)) == {"hit_rate_low": "critical"}
+    assert rules.min_market_requests == 20
+    few, enough = rules.min_market_requests - 1, rules.min_market_requests
+    assert fired(observe(hit_rate=0.0, market_requests=few)) == {}
+    assert fired(observe(hit_rate=0.0, market_requests=enough)) == {"hit_rate_low": "critical"}
+
+
+def test_the_hit_rate_alert_speaks_of_market_requests() -> None:
+    [condition] = evaluate(observe(hit_rate=0.4, market_requests=25))
+    assert condition.message == (
+        "client hit rate 40.0% is under 50.0% over the last 25 market requests"
+    )
+
+
+def test_the_memory_alert_names_the_process_memory_and_its_limit() -> None:
+    obs = observe(
+        memory_fraction=0.85, rss_mb=435.2, memory_limit_mb=512.0, memory_limit_source="cgroup"
+    )
+    [condition] = evaluate(obs)
+    assert (condition.name, condition.severity, condition.value) == ("memory_high", "warning", 85.0)
+    assert "RSS 435.2 MB" in condition.message
+    assert "512 MB limit (cgroup" in condition.message
 
 
 @pytest.mark.parametrize(
@@ -94,14 +112,6 @@ def test_the_exchange_is_failing_when_most_calls_since_the_last_check_failed() -
 def test_l2_down_and_failing_tasks_are_warnings() -> None:
     found = fired(observe(backend_down=True, task_errors={"purge": (2, "boom"), "ok": (0, None)}))
     assert found == {"l2_unavailable": "warning", "task_failing:purge": "warning"}
-
-
-def test_status_follows_the_worst_alert() -> None:
-    clock = ManualClock()
-    book = AlertBook(clock)
-    assert status_of(book.update(evaluate(observe()))) == "healthy"
-    assert status_of(book.update(evaluate(observe(memory_fraction=0.85)))) == "degraded"
-    assert status_of(book.update(evaluate(observe(error_rate=0.5)))) == "unhealthy"
 
 
 async def test_an_alert_keeps_its_start_escalates_and_clears(

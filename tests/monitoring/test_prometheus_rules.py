@@ -15,7 +15,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from marketcache.cache.stats import TaskState
 from marketcache.monitoring import alerts
 from marketcache.monitoring.alerts import Alert
+from marketcache.monitoring.memory import MB, MemoryLimit
 from marketcache.monitoring.metrics import Metrics, StatsCollector
+from marketcache.monitoring.requests import MARKET_PATHS
 from marketcache.sources.base import UpstreamStats
 from tests.monitoring.rows import cache_stats
 
@@ -37,11 +39,11 @@ CHECKLIST = {
 EXPECTED: dict[str, tuple[str, set[tuple[str, float]]]] = {
     "MarketcacheHitRateLow": (
         "warning",
-        {("<", alerts.HIT_RATE_WARNING), (">=", alerts.MIN_LOOKUPS)},
+        {("<", alerts.HIT_RATE_WARNING), (">=", alerts.MIN_MARKET_REQUESTS)},
     ),
     "MarketcacheHitRateCritical": (
         "critical",
-        {("<", alerts.HIT_RATE_CRITICAL), (">=", alerts.MIN_LOOKUPS)},
+        {("<", alerts.HIT_RATE_CRITICAL), (">=", alerts.MIN_MARKET_REQUESTS)},
     ),
     "MarketcacheMemoryHigh": ("warning", {(">", alerts.MEMORY_WARNING)}),
     "MarketcacheMemoryCritical": ("critical", {(">", alerts.MEMORY_CRITICAL)}),
@@ -72,8 +74,15 @@ def exported_names() -> set[str]:
     upstream.record("ticker", 2, failed=True)
     tasks = {"cache.purge": TaskState(runs=1, errors=1, last_run=1.0)}
     alert = Alert("memory_high", "warning", 0.0, 85.0, 80.0, "m", "percent")
+    memory = (100 * MB, MemoryLimit(512 * MB, "setting"))
     metrics = Metrics(
-        StatsCollector(lambda: cache_stats(), lambda: upstream, lambda: tasks, lambda: [alert])
+        StatsCollector(
+            lambda: cache_stats(),
+            lambda: upstream,
+            lambda: tasks,
+            lambda: [alert],
+            memory=lambda: memory,
+        )
     )
     metrics.observe("/price", "POST", 200, "hit", 0.001)
     text = metrics.exposition().decode()
@@ -121,3 +130,14 @@ def test_promtool_accepts_the_rules_and_their_unit_tests_pass() -> None:
         cwd=PROMTOOL_TESTS.parent,
     )
     assert test.returncode == 0, test.stdout + test.stderr
+
+
+MARKET_SELECTOR = re.compile(r'endpoint=~"([^"]+)"')
+
+
+def test_the_hit_rate_rules_count_exactly_the_market_paths() -> None:
+    for name in ("MarketcacheHitRateLow", "MarketcacheHitRateCritical"):
+        selectors = MARKET_SELECTOR.findall(rules()[name]["expr"])
+        assert selectors, name
+        for selector in selectors:
+            assert set(selector.split("|")) == MARKET_PATHS, name

@@ -50,7 +50,7 @@ def test_evictions_of_a_full_cache_ask_for_more_memory() -> None:
     assert rec["setting"] == "CACHE_MAX_MEMORY_MB"
     assert rec["suggested"] == 2.0
     assert rec["evidence"]["evictions"] == 400
-    assert rec["evidence"]["memory_usage_percent"] > 90
+    assert rec["evidence"]["cache_fill_percent"] > 90
     # and the hit rate under target names evictions as the cause
     assert "evicted" in found["hit_rate_below_target"]["message"]
 

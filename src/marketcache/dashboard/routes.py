@@ -115,7 +115,7 @@ def limits_document(request: Request) -> dict[str, Any]:
             "p95_ms": {"target": WARM_P95_TARGET_MS},
         },
         "evidence": {
-            "min_lookups": rules.min_lookups,
+            "min_market_requests": rules.min_market_requests,
             "min_requests": rules.min_requests,
             "window_s": rt.monitor.window_s if rt.monitor is not None else WINDOW_S,
         },

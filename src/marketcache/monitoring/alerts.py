@@ -2,13 +2,16 @@
 
 Thresholds (deployment checklist, "Alert Thresholds"): warning when the hit
 rate is under 70 % or memory over 80 %; critical when the hit rate is under
-50 %, memory over 90 % or the error rate over 5 %. Rates are judged over the
-monitor's recent window; the hit-rate rules apply only once the window holds
-`min_lookups` lookups (a cold cache is not critical), the error rate once it
-holds `min_requests` requests. Stale answers served while the exchange is
-failing (at least half its calls since the previous check failed, see
-`ExchangeWatch`) raise their own alert, so stale-if-error grace never hides an
-outage.
+50 %, memory over 90 % or the error rate over 5 %. The hit rate is the
+clients' (market requests answered from the cache, see requests.py) over the
+monitor's recent window, judged once the window holds `min_market_requests`
+of them (a cold cache is not critical); memory is the process's resident
+memory against its limit (the container's cgroup limit, else MEMORY_LIMIT_MB,
+see memory.py) — the cache filling its own bound is not an alert; the error
+rate once the window holds `min_requests` requests. Stale answers served while
+the exchange is failing (at least half its calls since the previous check
+failed, see `ExchangeWatch`) raise their own alert, so stale-if-error grace
+never hides an outage.
 An alert starts when its condition first holds and clears when it no longer does.
 """
 
@@ -32,7 +35,7 @@ HIT_RATE_CRITICAL = 0.50
 MEMORY_WARNING = 0.80
 MEMORY_CRITICAL = 0.90
 ERROR_RATE_CRITICAL = 0.05
-MIN_LOOKUPS = 100
+MIN_MARKET_REQUESTS = 20
 MIN_REQUESTS = 20
 STALE_UPSTREAM_ERROR_SHARE = 0.5  # the exchange is "failing" when half its calls fail
 RESOLVED_KEPT = 50
@@ -47,7 +50,7 @@ class AlertRules:
     memory_warning: float = MEMORY_WARNING
     memory_critical: float = MEMORY_CRITICAL
     error_rate_critical: float = ERROR_RATE_CRITICAL
-    min_lookups: int = MIN_LOOKUPS
+    min_market_requests: int = MIN_MARKET_REQUESTS
     min_requests: int = MIN_REQUESTS
     stale_upstream_error_share: float = STALE_UPSTREAM_ERROR_SHARE
 
@@ -56,9 +59,9 @@ class AlertRules:
 class Observation:
     """What the rules look at: the recent window's rates and counts, and gauges now."""
 
-    lookups: int
-    hit_rate: float | None  # 0..1, over the window
-    memory_fraction: float  # cache bytes / bound, now
+    market_requests: int  # client market requests over the window
+    hit_rate: float | None  # 0..1, of those answered from the cache
+    memory_fraction: float  # the process's RSS / its memory limit, now
     requests: int
     error_rate: float | None  # 0..1, over the window
     stale_answers: int
@@ -67,6 +70,9 @@ class Observation:
     exchange_failing: bool = False  # see ExchangeWatch
     backend_down: bool = False  # an L2 is configured and unreachable
     task_errors: Mapping[str, tuple[int, str | None]] | None = None  # task -> (errors, last error)
+    rss_mb: float = 0.0  # for the memory alert's message
+    memory_limit_mb: float = 0.0
+    memory_limit_source: str = "setting"  # cgroup | setting
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +102,7 @@ def evaluate(obs: Observation, rules: AlertRules = AlertRules()) -> list[Conditi
         ("critical", rules.memory_critical),
         ("warning", rules.memory_warning),
     )
-    if obs.hit_rate is not None and obs.lookups >= rules.min_lookups:
+    if obs.hit_rate is not None and obs.market_requests >= rules.min_market_requests:
         for severity, threshold in hit_levels:
             if obs.hit_rate < threshold:
                 found.append(
@@ -105,8 +111,8 @@ def evaluate(obs: Observation, rules: AlertRules = AlertRules()) -> list[Conditi
                         severity,
                         _pct(obs.hit_rate),
                         _pct(threshold),
-                        f"cache hit rate {_pct(obs.hit_rate)}% is under {_pct(threshold)}% "
-                        f"over the last {obs.lookups} lookups",
+                        f"client hit rate {_pct(obs.hit_rate)}% is under {_pct(threshold)}% "
+                        f"over the last {obs.market_requests} market requests",
                     )
                 )
                 break
@@ -118,8 +124,9 @@ def evaluate(obs: Observation, rules: AlertRules = AlertRules()) -> list[Conditi
                     severity,
                     _pct(obs.memory_fraction),
                     _pct(threshold),
-                    f"cache memory at {_pct(obs.memory_fraction)}% of CACHE_MAX_MEMORY_MB "
-                    f"(over {_pct(threshold)}%)",
+                    f"process memory (RSS {obs.rss_mb:.1f} MB) at {_pct(obs.memory_fraction)}% "
+                    f"of its {obs.memory_limit_mb:.0f} MB limit ({obs.memory_limit_source}; "
+                    f"over {_pct(threshold)}%)",
                 )
             )
             break
@@ -290,13 +297,3 @@ class AlertBook:
         """The active alerts, critical first, then by start."""
         order = {"critical": 0, "warning": 1}
         return sorted(self.active.values(), key=lambda a: (order[a.severity], a.since, a.name))
-
-
-def status_of(alerts: Iterable[Alert]) -> Literal["healthy", "degraded", "unhealthy"]:
-    """unhealthy with a critical alert, degraded with a warning, healthy with none."""
-    severities = {alert.severity for alert in alerts}
-    if "critical" in severities:
-        return "unhealthy"
-    if "warning" in severities:
-        return "degraded"
-    return "healthy"

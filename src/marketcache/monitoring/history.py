@@ -43,6 +43,9 @@ FIELDS: tuple[str, ...] = (
     "served_bypass",
     "latency_sum_ms",
     *(f"reads_{kind}" for kind in RAW_KINDS),
+    # client market requests, and those answered from the cache (the client hit rate)
+    "market_requests",
+    "market_cached",
     # the cache's counters (increase over the period)
     *CACHE_COUNTERS,
     # the exchange (increase over the period)

@@ -19,6 +19,7 @@ from prometheus_client.process_collector import ProcessCollector
 
 from marketcache.cache.stats import CacheStats, TaskState
 from marketcache.monitoring.alerts import Alert
+from marketcache.monitoring.memory import MemoryLimit
 from marketcache.sources.base import UpstreamStats
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -69,11 +70,14 @@ class StatsCollector:
         upstream_stats: Callable[[], UpstreamStats],
         tasks: Callable[[], Mapping[str, TaskState]],
         alerts: Callable[[], Iterable[Alert]],
+        *,
+        memory: Callable[[], tuple[int, MemoryLimit]] | None = None,
     ) -> None:
         self.cache_stats = cache_stats
         self.upstream_stats = upstream_stats
         self.tasks = tasks
         self.alerts = alerts
+        self.memory = memory  # the process's RSS and its memory limit
 
     def describe(self) -> Iterator[Metric]:
         """Nothing up front: the families are produced at collect time."""
@@ -84,6 +88,7 @@ class StatsCollector:
         yield from self._cache()
         yield from self._upstream()
         yield from self._tasks()
+        yield from self._memory()
         alerts = GaugeMetricFamily(
             f"{PREFIX}_alerts_active",
             "alerts firing now (1 per alert)",
@@ -135,6 +140,23 @@ class StatsCollector:
             families["weight"].add_metric([operation], float(count.weight))
             families["errors"].add_metric([operation], float(count.errors))
         yield from families.values()
+
+    def _memory(self) -> Iterator[Metric]:
+        if self.memory is None:
+            return
+        rss, limit = self.memory()
+        yield GaugeMetricFamily(
+            f"{PREFIX}_memory_rss_bytes",
+            "the process's resident memory, as the memory alerts read it",
+            value=float(rss),
+        )
+        family = GaugeMetricFamily(
+            f"{PREFIX}_memory_limit_bytes",
+            "the process's memory limit: the cgroup's, else MEMORY_LIMIT_MB",
+            labels=["source"],
+        )
+        family.add_metric([limit.source], float(limit.bytes))
+        yield family
 
     def _tasks(self) -> Iterator[Metric]:
         runs = CounterMetricFamily(f"{PREFIX}_task_runs", "background task runs", labels=["task"])

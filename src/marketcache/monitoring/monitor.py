@@ -5,7 +5,9 @@ history and its sampler, the alert book, the background-task watch and the
 Prometheus registry, and composes them into the reports of `/cache/health`,
 `/cache/performance` and `/cache/recommendations`. Health and alerts look at a
 recent window (5 minutes by default, plus the minute running); advice at the
-last hour.
+last hour. The status of `/health` and `/cache/health` is `serving()` (see
+serving.py); the hit rate they show is the clients' (see requests.py); memory is
+the process's against its limit (see memory.py).
 """
 
 from __future__ import annotations
@@ -26,15 +28,25 @@ from marketcache.monitoring.alerts import (
     ExchangeWatch,
     Observation,
     evaluate,
-    status_of,
 )
 from marketcache.monitoring.history import WEEK_MINUTES, History, Rows
+from marketcache.monitoring.memory import MemoryLimit, MemoryLimitReader
 from marketcache.monitoring.metrics import Metrics, StatsCollector
 from marketcache.monitoring.recommendations import Observed, recommend
 from marketcache.monitoring.requests import RequestRecorder
 from marketcache.monitoring.sampler import PERIOD_S, Sampler, process_rss
+from marketcache.monitoring.serving import ServingHealth, servable_entries, serving_health
 from marketcache.monitoring.tasks import TaskWatch
-from marketcache.monitoring.trends import MB, bucket, percent, rounded, summarize, trends
+from marketcache.monitoring.trends import (
+    MB,
+    Summary,
+    bucket,
+    percent,
+    rounded,
+    summarize,
+    trends,
+)
+from marketcache.monitoring.trends import client_hit_rate as rows_client_hit_rate
 from marketcache.sources.base import Source, UpstreamStats
 
 WINDOW_S = 300.0
@@ -63,6 +75,7 @@ class Monitor:
         rules: AlertRules | None = None,
         period_s: float = PERIOD_S,
         rss: Callable[[], int] = process_rss,
+        memory_limit: Callable[[], MemoryLimit] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -70,6 +83,8 @@ class Monitor:
         self.source = source
         self.window_s = window_s
         self.rules = rules or AlertRules()
+        self.rss = rss
+        self.memory_limit = memory_limit or MemoryLimitReader(settings.memory_limit_mb)
         self.started_at = clock.now()
         self.recorder = RequestRecorder(KIND_BY_PATH)
         self.history = History(capacity)
@@ -89,7 +104,11 @@ class Monitor:
         self._check_exchange()  # what was spent before (loading markets) is not news
         self.metrics = Metrics(
             StatsCollector(
-                self._cache_stats, self._upstream_stats, self._task_states, self.evaluate
+                self._cache_stats,
+                self._upstream_stats,
+                self._task_states,
+                self.evaluate,
+                memory=self._memory,
             )
         )
 
@@ -141,6 +160,9 @@ class Monitor:
         states["monitor.sampler"] = self.sampler.state
         return states
 
+    def _memory(self) -> tuple[int, MemoryLimit]:
+        return self.rss(), self.memory_limit()
+
     def _check_exchange(self) -> bool:
         stats = self.source.stats
         return self.exchange.check(stats.total_calls, stats.total_errors)
@@ -154,13 +176,15 @@ class Monitor:
         return self.history.since(self.clock.now() - seconds).plus(self.sampler.open_row())
 
     def observe(self, rows: Rows) -> Observation:
-        """What the alert rules look at, over `rows` and the cache now."""
+        """What the alert rules look at, over `rows` and the cache and the process now."""
         summary = summarize(rows)
         stats = self._cache_stats()
+        rss = float(rows.column("rss_bytes")[-1]) if len(rows) else float(self.rss())
+        limit = self.memory_limit()
         return Observation(
-            lookups=summary.lookups,
-            hit_rate=summary.hit_rate,
-            memory_fraction=stats.used_fraction if stats is not None else 0.0,
+            market_requests=summary.market_requests,
+            hit_rate=summary.client_hit_rate,
+            memory_fraction=rss / limit.bytes,
             requests=summary.requests,
             error_rate=summary.error_rate,
             stale_answers=summary.stale_answers,
@@ -173,39 +197,80 @@ class Monitor:
                 and not stats.backend_available
             ),
             task_errors=self.tasks.recent_errors(),
+            rss_mb=rss / MB,
+            memory_limit_mb=limit.mb,
+            memory_limit_source=limit.source,
+        )
+
+    def client_hit_rate(self, summary: Summary | None = None) -> tuple[float, str]:
+        """The clients' hit rate (0..1) over the window, else since start, and which it is."""
+        rate = (
+            summary.client_hit_rate
+            if summary is not None
+            else rows_client_hit_rate(self.window(self.window_s))  # the two totals, not a summary
+        )
+        if rate is not None:
+            return rate, "client_requests_window"
+        total = self.recorder.market_total
+        cached = self.recorder.market_cached_total
+        return (cached / total if total else 0.0), "client_requests_since_start"
+
+    def serving(self, *, reachable: bool, count: bool = False) -> ServingHealth:
+        """healthy, degraded or unhealthy (see serving.py); entries counted when it matters.
+
+        `reachable` is whether the exchange answered its last ping; with `count` the
+        servable entries are counted even while the exchange answers.
+        """
+        failing = self._check_exchange()
+        counted = count or not reachable or failing
+        return serving_health(
+            reachable=reachable,
+            failing=failing,
+            cache_enabled=self.cache is not None,
+            servable=servable_entries(self.cache, self.clock.now()) if counted else None,
         )
 
     def evaluate(self) -> list[Alert]:
         """Update the alerts from the recent window; the ones firing."""
         return self.alerts.update(evaluate(self.observe(self.window(self.window_s)), self.rules))
 
-    def health(self) -> dict[str, Any]:
-        """The `/cache/health` document."""
+    def health(self, *, reachable: bool) -> dict[str, Any]:
+        """The `/cache/health` document; `reachable`: the exchange answered its last ping."""
         rows = self.window(self.window_s)
         summary = summarize(rows)
-        alerts = self.alerts.update(evaluate(self.observe(rows), self.rules))
+        observation = self.observe(rows)
+        alerts = self.alerts.update(evaluate(observation, self.rules))
+        serving = self.serving(reachable=reachable, count=True)
         stats = self._cache_stats()
-        hit_rate, basis = summary.hit_rate, "window"
-        if hit_rate is None:
-            hit_rate, basis = (stats.hit_rate if stats is not None else 0.0), "since_start"
-        rss_bytes = float(rows.column("rss_bytes")[-1])
+        hit_rate, basis = self.client_hit_rate(summary)
+        lookup_hit_rate = summary.hit_rate
+        if lookup_hit_rate is None:
+            lookup_hit_rate = stats.hit_rate if stats is not None else 0.0
+        limit = self.memory_limit()
         return {
-            "status": status_of(alerts),
+            "status": serving.status,
+            "reasons": serving.reasons,
             "cache_enabled": self.cache is not None,
             "metrics": {
                 "hit_rate": percent(hit_rate),
-                "memory_usage_percent": percent(stats.used_fraction if stats else 0.0),
+                "memory_usage_percent": percent(observation.memory_fraction),
                 "avg_response_time_ms": rounded(summary.avg_ms) or 0.0,
                 "p95_response_time_ms": rounded(summary.p95_ms) or 0.0,
                 "error_rate": percent(summary.error_rate) or 0.0,
-                "rss_mb": round(rss_bytes / MB, 2),
+                "rss_mb": round(observation.rss_mb, 2),
+                "memory_limit_mb": round(limit.mb, 2),
+                "memory_limit_source": limit.source,
+                "cache_fill_percent": percent(stats.used_fraction if stats else 0.0),
                 "upstream_calls_per_minute": round(summary.upstream_calls_per_minute, 2),
                 "requests": summary.requests,
+                "market_requests": summary.market_requests,
+                "hit_rate_basis": basis,
+                "lookup_hit_rate": percent(lookup_hit_rate),
                 "lookups": summary.lookups,
                 "stale_answers": summary.stale_answers,
-                "hit_rate_basis": basis,
                 "window_s": self.window_s,
             },
+            "serving": serving.to_dict(),
             "active_alerts": len(alerts),
             "alerts": [alert.to_dict() for alert in alerts],
             "recently_resolved": [alert.to_dict() for alert in list(self.alerts.resolved)[-5:]],

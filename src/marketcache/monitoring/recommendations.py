@@ -116,7 +116,7 @@ def memory_too_small(obs: Observed, settings: Settings) -> Recommendation | None
             "misses": int(misses),
             "lookups": int(rows.total("lookups")),
             "hit_rate": percent(rate),
-            "memory_usage_percent": percent(peak_fraction),
+            "cache_fill_percent": percent(peak_fraction),
             "entries": cache.entries,
             "cache_max_memory_mb": settings.cache_max_memory_mb,
         },

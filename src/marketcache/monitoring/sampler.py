@@ -60,6 +60,8 @@ def request_values(counts: RequestCounts) -> dict[str, float]:
         "errors": float(counts.errors),
         "client_errors": float(counts.client_errors),
         "latency_sum_ms": counts.latency.sum_ms,
+        "market_requests": float(counts.market),
+        "market_cached": float(counts.market_cached),
     }
     for status, n in counts.by_cache.items():
         out[f"served_{status}"] = float(n)

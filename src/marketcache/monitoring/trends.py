@@ -34,6 +34,11 @@ def hit_rate(rows: Rows) -> float | None:
     return ratio(rows.total("hits") + rows.total("stale_hits"), rows.total("lookups"))
 
 
+def client_hit_rate(rows: Rows) -> float | None:
+    """Market requests answered from the cache, hit or stale (0..1), or None without any."""
+    return ratio(rows.total("market_cached"), rows.total("market_requests"))
+
+
 def mean_ms(rows: Rows) -> float | None:
     """Mean response time in milliseconds, or None without requests."""
     return ratio(rows.total("latency_sum_ms"), rows.total("requests"))
@@ -60,7 +65,9 @@ class Summary:
     lookups: int
     misses: int
     evictions: int
-    hit_rate: float | None  # 0..1
+    hit_rate: float | None  # 0..1, of lookups
+    market_requests: int
+    client_hit_rate: float | None  # 0..1, of market requests (see requests.py)
     error_rate: float | None  # 0..1
     avg_ms: float | None
     p50_ms: float | None
@@ -86,6 +93,8 @@ class Summary:
             "misses": self.misses,
             "evictions": self.evictions,
             "hit_rate": percent(self.hit_rate),
+            "market_requests": self.market_requests,
+            "client_hit_rate": percent(self.client_hit_rate),
             "avg_ms": rounded(self.avg_ms),
             "p50_ms": rounded(self.p50_ms),
             "p95_ms": rounded(self.p95_ms),
@@ -119,6 +128,8 @@ def summarize(rows: Rows) -> Summary:
         misses=int(rows.total("misses")),
         evictions=int(rows.total("evictions")),
         hit_rate=hit_rate(rows),
+        market_requests=int(rows.total("market_requests")),
+        client_hit_rate=client_hit_rate(rows),
         error_rate=ratio(rows.total("errors"), requests),
         avg_ms=mean_ms(rows),
         p50_ms=percentile(latency, 0.50),
@@ -143,6 +154,8 @@ def bucket(rows: Rows, index: int, *, partial: bool = False) -> dict[str, Any]:
         "seconds": round(one.span_s(), 3),
         "requests": int(one.total("requests")),
         "hit_rate": percent(hit_rate(one)),
+        "market_requests": int(one.total("market_requests")),
+        "client_hit_rate": percent(client_hit_rate(one)),
         "p50_ms": rounded(percentile(latency, 0.50)),
         "p95_ms": rounded(percentile(latency, 0.95)),
         "p99_ms": rounded(percentile(latency, 0.99)),

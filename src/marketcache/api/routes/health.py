@@ -13,12 +13,16 @@ from marketcache.api import responses
 from marketcache.api.runtime import Runtime, runtime
 from marketcache.api.schemas import Document, OkResponse
 from marketcache.cache.budget import RateBudget
+from marketcache.monitoring.serving import ServingHealth, servable_entries, serving_health
 
 router = APIRouter(tags=["health"])
 
 HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"model": Document, "description": "healthy or degraded"},
-    503: {"model": Document, "description": "unhealthy: the service cannot answer"},
+    200: {"model": Document, "description": "healthy, or degraded (serving from the cache)"},
+    503: {
+        "model": Document,
+        "description": "unhealthy: the exchange is unreachable and nothing servable is cached",
+    },
 }
 
 MB = 1024 * 1024
@@ -110,29 +114,46 @@ def upstream_stats(rt: Runtime) -> dict[str, Any]:
     }
 
 
+def serving(rt: Runtime, reachable: bool, *, count: bool = False) -> ServingHealth:
+    """The service's status (see monitoring/serving.py), from the monitor when there is one."""
+    if rt.monitor is not None:
+        return rt.monitor.serving(reachable=reachable, count=count)
+    counted = count or not reachable
+    return serving_health(
+        reachable=reachable,
+        failing=False,
+        cache_enabled=rt.cache is not None,
+        servable=servable_entries(rt.cache, rt.clock.now()) if counted else None,
+    )
+
+
+def client_hit_rate(rt: Runtime) -> float:
+    """The clients' hit rate in percent (market requests answered from the cache)."""
+    if rt.monitor is None or rt.cache is None:
+        return 0.0
+    rate, _basis = rt.monitor.client_hit_rate()
+    return round(rate * 100, 2)
+
+
 @router.get(
     "/health",
     summary="liveness, the cache at a glance, and the exchange's reachability",
     responses=HEALTH_RESPONSES,
 )
 async def health(request: Request) -> Response:
-    """healthy: exchange answers; degraded: it does not, the cache serves; unhealthy: neither."""
+    """healthy; degraded: the exchange is down or failing, the cache serves; unhealthy: neither."""
     rt = runtime(request)
     reachable = await rt.reachability.check()
-    if reachable:
-        status = "healthy"
-    elif rt.cache is not None:
-        status = "degraded"
-    else:
-        status = "unhealthy"
+    state = serving(rt, reachable)
     stats = cache_stats(rt)
     document = {
-        "status": status,
+        "status": state.status,
+        "reasons": state.reasons,
         "service": "market-data" if rt.cache is None else "cached-market-data",
         "version": __version__,
         "cache_enabled": rt.cache is not None,
         "cache_stats": {
-            "hit_rate": stats["hit_rate"],
+            "hit_rate": client_hit_rate(rt),
             "entries": stats["entries"],
             "memory_mb": stats["memory_mb"],
         },
@@ -145,7 +166,7 @@ async def health(request: Request) -> Response:
     levels = level_stats(rt, _budget(request))
     if levels["l2"]["enabled"]:  # with Redis only: L1 alone keeps the checklist's exact shape
         document["cache_levels"] = _levels_brief(levels)
-    return responses.plain(document, 503 if status == "unhealthy" else 200)
+    return responses.plain(document, state.http_status)
 
 
 @router.head(

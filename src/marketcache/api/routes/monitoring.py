@@ -7,8 +7,9 @@ from starlette.responses import Response
 
 from marketcache.api import responses
 from marketcache.api.openapi import error_responses, query_parameter
+from marketcache.api.routes.health import HEALTH_RESPONSES
 from marketcache.api.runtime import runtime
-from marketcache.api.schemas import Document, OkResponse
+from marketcache.api.schemas import OkResponse
 from marketcache.errors import BodyValidationError, MarketCacheError
 from marketcache.monitoring.metrics import CONTENT_TYPE
 from marketcache.monitoring.monitor import MAX_HOURS, Monitor
@@ -47,11 +48,14 @@ def _hours(request: Request) -> int:
 @router.get(
     "/cache/health",
     summary="health of the cache: status, metrics, alerts, tasks",
-    responses={200: {"model": Document}},
+    responses=HEALTH_RESPONSES,
 )
 async def cache_health(request: Request) -> Response:
-    """healthy, degraded (a warning alert) or unhealthy (a critical alert), with the evidence."""
-    return responses.plain(_monitor(request).health())
+    """The status of `/health` with its reasons, the metrics, the alerts and the tasks."""
+    monitor = _monitor(request)
+    reachable = await runtime(request).reachability.check()
+    report = monitor.health(reachable=reachable)
+    return responses.plain(report, 503 if report["status"] == "unhealthy" else 200)
 
 
 @router.get(
