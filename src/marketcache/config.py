@@ -1,11 +1,24 @@
-"""Settings, read from the environment and `.env` (pydantic-settings)."""
+"""Settings, read from the environment and `.env` (pydantic-settings).
+
+`load_settings` is how commands read them: a bad value, or a `.env` line that is not
+`KEY=VALUE`, raises `SettingsError` with one line per problem naming the setting, the
+value and what is allowed (the CLI prints those lines and exits 2, no traceback).
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, Self, get_args, get_origin
 
-from pydantic import Field
+import annotated_types
+from dotenv.parser import parse_stream
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PORT = 8001
+OFFLINE_EXCHANGE = "binance"  # the only exchange the built-in emulator emulates
 
 
 class Settings(BaseSettings):
@@ -15,9 +28,9 @@ class Settings(BaseSettings):
 
     # serving
     host: str = Field("127.0.0.1", description="address to listen on")
-    port: int = Field(8001, ge=0, le=65535, description="port to listen on")
+    port: int = Field(DEFAULT_PORT, ge=0, le=65535, description="port to listen on")
     log_format: Literal["text", "json"] = "text"
-    log_level: str = "info"
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     # the exchange
     exchange: str = Field("binance", description="ccxt exchange id")
@@ -68,7 +81,114 @@ class Settings(BaseSettings):
     # admin
     admin_token: str | None = None
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _offline_emulates_binance_only(self) -> Self:
+        if self.offline and self.exchange != OFFLINE_EXCHANGE:
+            raise ValueError(
+                f"--offline (OFFLINE=true) emulates {OFFLINE_EXCHANGE} only, not "
+                f"EXCHANGE={self.exchange!r}: drop --offline to use {self.exchange}, "
+                f"or set EXCHANGE={OFFLINE_EXCHANGE}"
+            )
+        return self
+
     @property
     def cache_max_bytes(self) -> int:
         """The L1 bound in bytes."""
         return int(self.cache_max_memory_mb * 1024 * 1024)
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be served with; `lines` says each problem in one line."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("; ".join(lines))
+        self.lines = lines
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, *, options: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings from the environment, `.env` and `overrides` (which win).
+
+    `options` names the command-line option each override came from, for the messages.
+    Raises `SettingsError` rather than pydantic's `ValidationError`.
+    """
+    env_file = Path(str(Settings.model_config.get("env_file") or ".env"))
+    dotenv = _read_env_file(env_file)
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as exc:
+        lines = [_explain(error, options or {}, dotenv, env_file) for error in exc.errors()]
+        raise SettingsError(lines) from None
+
+
+def _read_env_file(path: Path) -> dict[str, int]:
+    """The names a `.env` file sets, with their line numbers; `SettingsError` on a bad line."""
+    if not path.is_file():
+        return {}
+    names: dict[str, int] = {}
+    bad: list[str] = []
+    with path.open(encoding="utf-8") as stream:
+        for binding in parse_stream(stream):
+            line = binding.original.line
+            text = binding.original.string.strip()
+            if binding.error or (binding.key is not None and binding.value is None):
+                bad.append(f"{path} line {line} is not KEY=VALUE: {text!r}")
+            elif binding.key is not None:
+                names[binding.key.lower()] = line
+    if bad:
+        raise SettingsError(bad)
+    return names
+
+
+def _explain(
+    error: Mapping[str, Any], options: Mapping[str, str], dotenv: Mapping[str, int], env_file: Path
+) -> str:
+    """One line for one validation error: the setting, its value, what is allowed."""
+    loc = error.get("loc") or ()
+    name = str(loc[0]) if loc else ""
+    if name not in Settings.model_fields:  # a rule across settings: its message says it all
+        return str(error.get("msg", "invalid settings")).removeprefix("Value error, ")
+    value = error.get("input")
+    if name in options:
+        where = f"{options[name]} {value!r}"
+    else:
+        where = f"{name.upper()}={value!r}"
+        in_environment = any(key.lower() == name for key in os.environ)
+        if not in_environment and name in dotenv:
+            where += f" ({env_file} line {dotenv[name]})"
+    expected = allowed(name)
+    return f"{where}: must be {expected}" if expected else f"{where}: {error.get('msg')}"
+
+
+_BOUNDS = (
+    (annotated_types.Gt, "gt", ">"),
+    (annotated_types.Ge, "ge", ">="),
+    (annotated_types.Lt, "lt", "<"),
+    (annotated_types.Le, "le", "<="),
+)
+
+
+def allowed(name: str) -> str:
+    """What setting `name` accepts, in words, from its declaration (empty if nothing to say)."""
+    field = Settings.model_fields[name]
+    annotation = field.annotation
+    if get_origin(annotation) is Literal:
+        return "one of " + ", ".join(str(choice) for choice in get_args(annotation))
+    if annotation is bool:
+        return "true or false"
+    kinds = {int: "an integer", float: "a number"}
+    if annotation not in kinds:
+        return ""
+    bounds = [
+        f"{symbol} {getattr(rule, attribute):g}"
+        for rule in field.metadata
+        for kind, attribute, symbol in _BOUNDS
+        if isinstance(rule, kind)
+    ]
+    return " ".join([kinds[annotation], " and ".join(bounds)]).strip()

@@ -18,7 +18,7 @@ from marketcache.errors import (
     UnsupportedTimeframe,
     UpstreamTimeout,
 )
-from marketcache.sources.ccxt import CcxtSource, exchange_config
+from marketcache.sources.ccxt import CcxtSource, check_exchange_id, exchange_config
 from tests.sources.binance_stub import AGG_TRADES, KLINES, Scripted, StubExchange
 
 
@@ -63,6 +63,17 @@ async def test_from_settings(stub: StubExchange) -> None:
 def test_an_unknown_exchange_id_is_rejected() -> None:
     with pytest.raises(InvalidParameter):
         CcxtSource("no-such-exchange")
+
+
+def test_an_unknown_exchange_id_names_the_close_ones() -> None:
+    with pytest.raises(InvalidParameter) as caught:
+        check_exchange_id("binanse")
+    assert "'binanse' is not one of ccxt's" in caught.value.message
+    assert "close ones: binance, binanceus" in caught.value.message
+    with pytest.raises(InvalidParameter) as far:
+        check_exchange_id("zzzzq")
+    assert "none is close" in far.value.message
+    assert check_exchange_id("kraken") == "kraken"
 
 
 async def test_markets_load_once_with_one_exchange_info_call_and_nothing_else(
