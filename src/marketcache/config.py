@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     exchange_timeout_s: float = Field(10.0, gt=0)
     exchange_weight_limit: int = Field(6000, gt=0, description="request weight per minute")
     offline: bool = Field(False, description="start the emulator and use it as the exchange")
+    offline_fallback: bool = Field(
+        False, description="if the exchange cannot be reached at start-up, serve the emulator"
+    )
     emulator_latency_ms: float = Field(0.0, ge=0)
     emulator_jitter_ms: float = Field(0.0, ge=0)
 

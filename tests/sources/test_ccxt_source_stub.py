@@ -19,6 +19,7 @@ from marketcache.errors import (
     UpstreamTimeout,
 )
 from marketcache.sources.ccxt import CcxtSource, check_exchange_id, exchange_config
+from marketcache.sources.errors import RegionRefused
 from tests.sources.binance_stub import AGG_TRADES, KLINES, Scripted, StubExchange
 
 
@@ -195,6 +196,38 @@ async def test_418_ban_is_rate_limited(source: CcxtSource, stub: StubExchange) -
     with pytest.raises(RateLimited) as caught:
         await source.fetch_ohlcv("BTC/USDT", "1m", 10)
     assert caught.value.retry_after == 60.0
+
+
+# what Binance answers from a region it does not serve (its CloudFront, any endpoint)
+BINANCE_451 = Scripted(
+    451,
+    '{"code": 0, "msg": "Service unavailable from a restricted location according to '
+    "'b. Eligibility' in https://www.binance.com/en/terms. Please contact customer "
+    'service if you believe you received this message in error."}',
+)
+REGION_MESSAGE = (
+    "binance refuses requests from this region (HTTP 451); "
+    "set EXCHANGE=binanceus or run with --offline"
+)
+
+
+async def test_451_on_markets_says_what_to_do(source: CcxtSource, stub: StubExchange) -> None:
+    stub.answer("/api/v3/exchangeInfo", BINANCE_451)
+    with pytest.raises(ExchangeUnavailable) as caught:
+        await source.load_markets()
+    assert type(caught.value) is RegionRefused
+    assert caught.value.message == REGION_MESSAGE
+    assert caught.value.to_body()["code"] == "exchange_unavailable"
+
+
+async def test_451_on_the_start_up_probe_says_what_to_do(
+    source: CcxtSource, stub: StubExchange
+) -> None:
+    stub.answer("/api/v3/time", BINANCE_451)
+    with pytest.raises(RegionRefused) as caught:
+        await source.fetch_time()
+    assert caught.value.message == REGION_MESSAGE
+    assert await source.fetch_time() == 1_700_000_000_000
 
 
 async def test_503_is_exchange_unavailable(source: CcxtSource, stub: StubExchange) -> None:

@@ -1,8 +1,10 @@
 """`marketcache serve`: run the API on uvicorn (uvloop, httptools).
 
 `--offline` starts the built-in exchange emulator as a child process on a free
-loopback port, points ccxt at it, and stops it on exit. `--no-cache` serves the
-same API with every request straight to the exchange: the original service.
+loopback port, points ccxt at it, and stops it on exit. `--fallback-offline` (what
+`make run` uses) does so only when the exchange cannot be reached at start-up; plain
+`serve` never falls back (production fails closed). `--no-cache` serves the same API
+with every request straight to the exchange: the original service.
 
 Bad settings stop it before anything starts: one line each on stderr, exit status 2.
 """
@@ -32,6 +34,7 @@ OPTIONS = {
     "exchange_url": "--exchange-url",
     "no_cache": "--no-cache",
     "offline": "--offline",
+    "offline_fallback": "--fallback-offline",
     "redis_url": "--redis-url",
     "log_format": "--log-format",
 }
@@ -54,6 +57,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         default=None,
         help="start the built-in Binance emulator and use it as the exchange (OFFLINE)",
+    )
+    parser.add_argument(
+        "--fallback-offline",
+        dest="offline_fallback",
+        action="store_true",
+        default=None,
+        help="if the exchange cannot be reached at start-up, serve the built-in emulator "
+        "instead (OFFLINE_FALLBACK; `make run` sets it)",
     )
     parser.add_argument("--redis-url", help="share the cache through Redis as L2 (REDIS_URL)")
     parser.add_argument("--log-format", choices=["text", "json"], help="LOG_FORMAT")
@@ -102,6 +113,30 @@ def exchange_for(settings: Settings) -> Iterator[Settings]:
         )
 
 
+def with_fallback(settings: Settings) -> Settings:
+    """`settings`, or offline ones when `offline_fallback` is set and the exchange is out."""
+    if not settings.offline_fallback or settings.offline:
+        return settings
+    from marketcache.commands.fallback import unreachable_reason
+
+    reason = unreachable_reason(settings)
+    if reason is None:
+        return settings
+    log.warning(
+        "%s cannot be reached at start-up (%s); serving the built-in emulator instead "
+        "(--fallback-offline)",
+        settings.exchange,
+        reason,
+    )
+    log.warning(
+        "*** OFFLINE FALLBACK: synthetic data from the built-in %s emulator, not the "
+        'exchange; every answer says "source": "emulator"; restart to serve %s ***',
+        OFFLINE_EXCHANGE,
+        settings.exchange,
+    )
+    return settings.model_copy(update={"offline": True})
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; 2 (and one line per problem) on bad settings."""
     try:
@@ -114,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
     # uvicorn re-raises the SIGTERM it caught once it has shut down; as SystemExit it
     # unwinds through `exchange_for`, which stops the offline emulator.
     procutil.exit_on_sigterm()
+    settings = with_fallback(settings)
     from marketcache.api.app import create_app
 
     with exchange_for(settings) as effective:

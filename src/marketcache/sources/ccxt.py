@@ -217,10 +217,14 @@ class CcxtSource:
         call = self._dialect.trades(self._exchange, self._market_id(unified), unified, limit)
         return await self._call(weights.TRADES, call.request, call.parse, symbol=unified)
 
+    async def fetch_time(self) -> int:
+        """The exchange's clock (ms since the epoch); raises the translated error."""
+        return await self._call(weights.PING, self._exchange.fetch_time, _server_time)
+
     async def ping(self) -> bool:
         """Whether the exchange tells its time now; never raises."""
         try:
-            await self._call(weights.PING, self._exchange.fetch_time, _server_time)
+            await self.fetch_time()
         except MarketCacheError:
             return False
         return True
