@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PORT = 8001
+SERVICE_URL = f"http://localhost:{DEFAULT_PORT}"  # every client command's default --url
 OFFLINE_EXCHANGE = "binance"  # the only exchange the built-in emulator emulates
 
 
