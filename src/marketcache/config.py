@@ -19,6 +19,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PORT = 8001
 SERVICE_URL = f"http://localhost:{DEFAULT_PORT}"  # every client command's default --url
+BINANCE_LATENCY_MS = 150.0  # Binance-like exchange latency: `serve --offline`, `bench`
+BINANCE_JITTER_MS = 50.0
 OFFLINE_EXCHANGE = "binance"  # the only exchange the built-in emulator emulates
 
 
@@ -42,8 +44,10 @@ class Settings(BaseSettings):
     offline_fallback: bool = Field(
         False, description="if the exchange cannot be reached at start-up, serve the emulator"
     )
-    emulator_latency_ms: float = Field(0.0, ge=0)
-    emulator_jitter_ms: float = Field(0.0, ge=0)
+    emulator_latency_ms: float = Field(
+        BINANCE_LATENCY_MS, ge=0, description="with offline: the emulator's added latency"
+    )
+    emulator_jitter_ms: float = Field(BINANCE_JITTER_MS, ge=0, description="± on that latency")
 
     # the cache
     no_cache: bool = Field(False, description="the original service: every request upstream")

@@ -21,7 +21,14 @@ from typing import Any
 import uvicorn
 
 from marketcache import procutil
-from marketcache.config import OFFLINE_EXCHANGE, Settings, SettingsError, load_settings
+from marketcache.config import (
+    BINANCE_JITTER_MS,
+    BINANCE_LATENCY_MS,
+    OFFLINE_EXCHANGE,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 from marketcache.logs import configure_logging
 
 log = logging.getLogger("marketcache")
@@ -35,6 +42,8 @@ OPTIONS = {
     "no_cache": "--no-cache",
     "offline": "--offline",
     "offline_fallback": "--fallback-offline",
+    "emulator_latency_ms": "--emulator-latency-ms",
+    "emulator_jitter_ms": "--emulator-jitter-ms",
     "redis_url": "--redis-url",
     "log_format": "--log-format",
 }
@@ -65,6 +74,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="if the exchange cannot be reached at start-up, serve the built-in emulator "
         "instead (OFFLINE_FALLBACK; `make run` sets it)",
+    )
+    parser.add_argument(
+        "--emulator-latency-ms",
+        type=float,
+        help="the offline emulator's added latency per request "
+        f"(EMULATOR_LATENCY_MS, default {BINANCE_LATENCY_MS:g}: Binance-like)",
+    )
+    parser.add_argument(
+        "--emulator-jitter-ms",
+        type=float,
+        help=f"± this much on that latency (EMULATOR_JITTER_MS, default {BINANCE_JITTER_MS:g})",
     )
     parser.add_argument("--redis-url", help="share the cache through Redis as L2 (REDIS_URL)")
     parser.add_argument("--log-format", choices=["text", "json"], help="LOG_FORMAT")
