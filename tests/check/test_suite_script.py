@@ -61,6 +61,7 @@ def run_script(python: str, script: Path, *args: str) -> subprocess.CompletedPro
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(400)
 def test_the_system_python_runs_the_suite_against_a_service() -> None:
     python = system_python()
     with ServiceProcess(("--offline",)) as service:

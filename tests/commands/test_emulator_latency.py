@@ -65,6 +65,7 @@ def option(command: list[str], name: str) -> str | None:
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(240)
 def test_the_flags_reach_the_emulator() -> None:
     args = ["--offline", "--emulator-latency-ms", "20", "--emulator-jitter-ms", "5"]
     with ServiceProcess(args, start_timeout_s=90) as service:
@@ -75,6 +76,7 @@ def test_the_flags_reach_the_emulator() -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(240)
 def test_the_environment_reaches_the_emulator_and_zero_adds_nothing() -> None:
     env = {"EMULATOR_LATENCY_MS": "30", "EMULATOR_JITTER_MS": "0"}
     with ServiceProcess(["--offline"], env=env, start_timeout_s=90) as service:

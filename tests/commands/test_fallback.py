@@ -91,6 +91,7 @@ async def test_the_probe_says_why_not(stub: StubExchange) -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(2 * START_S + 60)
 def test_an_unreachable_exchange_falls_back_to_the_emulator() -> None:
     with ServiceProcess(
         ["--fallback-offline", "--exchange-url", closed_url()], start_timeout_s=START_S
@@ -110,6 +111,7 @@ def test_an_unreachable_exchange_falls_back_to_the_emulator() -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(2 * START_S + 60)
 def test_a_region_refusal_falls_back_and_says_what_to_do(refusing_exchange: str) -> None:
     with ServiceProcess(
         ["--fallback-offline", "--exchange-url", refusing_exchange], start_timeout_s=START_S
@@ -122,6 +124,7 @@ def test_a_region_refusal_falls_back_and_says_what_to_do(refusing_exchange: str)
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(2 * START_S + 60)
 def test_plain_serve_never_falls_back(refusing_exchange: str) -> None:
     with ServiceProcess(["--exchange-url", refusing_exchange], start_timeout_s=START_S) as service:
         answer = price(service)
@@ -137,6 +140,7 @@ def test_plain_serve_never_falls_back(refusing_exchange: str) -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(2 * START_S + 60)
 def test_a_reachable_exchange_is_served_without_fallback() -> None:
     with EmulatorProcess() as exchange:
         args = ["--fallback-offline", "--exchange-url", exchange.url]

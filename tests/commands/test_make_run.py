@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine")
+@pytest.mark.timeout(240)
 def test_make_run_falls_back_to_the_emulator_on_the_port_given() -> None:
     port = free_port()
     closed = f"http://127.0.0.1:{free_port()}"  # the exchange: nothing listens there

@@ -32,7 +32,7 @@ class ServiceProcess:
         *,
         env: Mapping[str, str] | None = None,
         port: int | None = None,
-        start_timeout_s: float = 30.0,
+        start_timeout_s: float = 90.0,  # two Python processes' imports on a busy 2-core box
     ) -> None:
         self.host = "127.0.0.1"
         self.port = port or free_port()
