@@ -1,6 +1,10 @@
 # The two commands of the README: `make run` and `make test`.
 # Both create .venv and install what is missing, then serve or test.
+# `make run` serves the live exchange, or the built-in emulator when the exchange cannot
+# be reached at start-up (--fallback-offline); `make run-offline` always the emulator.
+# `make run PORT=8080` (either target) serves on another port.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PORT_OPTION = $(if $(PORT),--port $(PORT))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -18,10 +22,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/marketcache serve
+	$(BIN)/marketcache serve --fallback-offline $(PORT_OPTION)
 
 run-offline: $(STAMP)
-	$(BIN)/marketcache serve --offline
+	$(BIN)/marketcache serve --offline $(PORT_OPTION)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench cache_test_suite.py

@@ -1,11 +1,27 @@
-"""Settings, read from the environment and `.env` (pydantic-settings)."""
+"""Settings, read from the environment and `.env` (pydantic-settings).
+
+`load_settings` is how commands read them: a bad value, or a `.env` line that is not
+`KEY=VALUE`, raises `SettingsError` with one line per problem naming the setting, the
+value and what is allowed (the CLI prints those lines and exits 2, no traceback).
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, Self, get_args, get_origin
 
-from pydantic import Field
+import annotated_types
+from dotenv.parser import parse_stream
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PORT = 8001
+SERVICE_URL = f"http://localhost:{DEFAULT_PORT}"  # every client command's default --url
+BINANCE_LATENCY_MS = 150.0  # Binance-like exchange latency: `serve --offline`, `bench`
+BINANCE_JITTER_MS = 50.0
+OFFLINE_EXCHANGE = "binance"  # the only exchange the built-in emulator emulates
 
 
 class Settings(BaseSettings):
@@ -15,7 +31,7 @@ class Settings(BaseSettings):
 
     # serving
     host: str = Field("127.0.0.1", description="address to listen on")
-    port: int = Field(8001, ge=0, le=65535, description="port to listen on")
+    port: int = Field(DEFAULT_PORT, ge=0, le=65535, description="port to listen on")
     http_read_timeout_s: float = Field(
         10.0, gt=0, description="a request must arrive whole within this (slow clients cut off)"
     )
@@ -27,7 +43,7 @@ class Settings(BaseSettings):
         1024, gt=0, description="requests being served at once; past it a fast 503"
     )
     log_format: Literal["text", "json"] = "text"
-    log_level: str = "info"
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     # the exchange
     exchange: str = Field("binance", description="ccxt exchange id")
@@ -35,8 +51,13 @@ class Settings(BaseSettings):
     exchange_timeout_s: float = Field(10.0, gt=0)
     exchange_weight_limit: int = Field(6000, gt=0, description="request weight per minute")
     offline: bool = Field(False, description="start the emulator and use it as the exchange")
-    emulator_latency_ms: float = Field(0.0, ge=0)
-    emulator_jitter_ms: float = Field(0.0, ge=0)
+    offline_fallback: bool = Field(
+        False, description="if the exchange cannot be reached at start-up, serve the emulator"
+    )
+    emulator_latency_ms: float = Field(
+        BINANCE_LATENCY_MS, ge=0, description="with offline: the emulator's added latency"
+    )
+    emulator_jitter_ms: float = Field(BINANCE_JITTER_MS, ge=0, description="± on that latency")
 
     # the cache
     no_cache: bool = Field(False, description="the original service: every request upstream")
@@ -108,7 +129,114 @@ class Settings(BaseSettings):
         """`TRUSTED_PROXIES` as a list."""
         return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _offline_emulates_binance_only(self) -> Self:
+        if self.offline and self.exchange != OFFLINE_EXCHANGE:
+            raise ValueError(
+                f"--offline (OFFLINE=true) emulates {OFFLINE_EXCHANGE} only, not "
+                f"EXCHANGE={self.exchange!r}: drop --offline to use {self.exchange}, "
+                f"or set EXCHANGE={OFFLINE_EXCHANGE}"
+            )
+        return self
+
     @property
     def cache_max_bytes(self) -> int:
         """The L1 bound in bytes."""
         return int(self.cache_max_memory_mb * 1024 * 1024)
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be served with; `lines` says each problem in one line."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("; ".join(lines))
+        self.lines = lines
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, *, options: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings from the environment, `.env` and `overrides` (which win).
+
+    `options` names the command-line option each override came from, for the messages.
+    Raises `SettingsError` rather than pydantic's `ValidationError`.
+    """
+    env_file = Path(str(Settings.model_config.get("env_file") or ".env"))
+    dotenv = _read_env_file(env_file)
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as exc:
+        lines = [_explain(error, options or {}, dotenv, env_file) for error in exc.errors()]
+        raise SettingsError(lines) from None
+
+
+def _read_env_file(path: Path) -> dict[str, int]:
+    """The names a `.env` file sets, with their line numbers; `SettingsError` on a bad line."""
+    if not path.is_file():
+        return {}
+    names: dict[str, int] = {}
+    bad: list[str] = []
+    with path.open(encoding="utf-8") as stream:
+        for binding in parse_stream(stream):
+            line = binding.original.line
+            text = binding.original.string.strip()
+            if binding.error or (binding.key is not None and binding.value is None):
+                bad.append(f"{path} line {line} is not KEY=VALUE: {text!r}")
+            elif binding.key is not None:
+                names[binding.key.lower()] = line
+    if bad:
+        raise SettingsError(bad)
+    return names
+
+
+def _explain(
+    error: Mapping[str, Any], options: Mapping[str, str], dotenv: Mapping[str, int], env_file: Path
+) -> str:
+    """One line for one validation error: the setting, its value, what is allowed."""
+    loc = error.get("loc") or ()
+    name = str(loc[0]) if loc else ""
+    if name not in Settings.model_fields:  # a rule across settings: its message says it all
+        return str(error.get("msg", "invalid settings")).removeprefix("Value error, ")
+    value = error.get("input")
+    if name in options:
+        where = f"{options[name]} {value!r}"
+    else:
+        where = f"{name.upper()}={value!r}"
+        in_environment = any(key.lower() == name for key in os.environ)
+        if not in_environment and name in dotenv:
+            where += f" ({env_file} line {dotenv[name]})"
+    expected = allowed(name)
+    return f"{where}: must be {expected}" if expected else f"{where}: {error.get('msg')}"
+
+
+_BOUNDS = (
+    (annotated_types.Gt, "gt", ">"),
+    (annotated_types.Ge, "ge", ">="),
+    (annotated_types.Lt, "lt", "<"),
+    (annotated_types.Le, "le", "<="),
+)
+
+
+def allowed(name: str) -> str:
+    """What setting `name` accepts, in words, from its declaration (empty if nothing to say)."""
+    field = Settings.model_fields[name]
+    annotation = field.annotation
+    if get_origin(annotation) is Literal:
+        return "one of " + ", ".join(str(choice) for choice in get_args(annotation))
+    if annotation is bool:
+        return "true or false"
+    kinds = {int: "an integer", float: "a number"}
+    if annotation not in kinds:
+        return ""
+    bounds = [
+        f"{symbol} {getattr(rule, attribute):g}"
+        for rule in field.metadata
+        for kind, attribute, symbol in _BOUNDS
+        if isinstance(rule, kind)
+    ]
+    return " ".join([kinds[annotation], " and ".join(bounds)]).strip()

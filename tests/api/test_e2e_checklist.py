@@ -112,7 +112,7 @@ def test_warm_command_service_down(capsys: pytest.CaptureFixture[str]) -> None:
     from marketcache.netutil import free_port
 
     assert main(["warm", "--url", f"http://127.0.0.1:{free_port()}", "--timeout", "2"]) == 2
-    assert "cannot reach" in capsys.readouterr().err
+    assert "no service at http://127.0.0.1:" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")

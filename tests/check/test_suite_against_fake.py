@@ -117,12 +117,13 @@ async def test_slow_answers_are_critical(fake_service: StartFake) -> None:
     assert report.verdict.exit_code == 1
 
 
-async def test_absent_service_is_one_critical_error() -> None:
-    report = await runner.execute(small(f"http://127.0.0.1:{free_port()}"))
-    assert [(r.name, r.status, r.critical) for r in report.results] == [
-        ("service reachable", Status.ERROR, True)
-    ]
-    assert report.verdict.exit_code == 1
+async def test_absent_service_is_no_run() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(runner.NoService) as caught:
+        await runner.execute(small(url))
+    assert str(caught.value) == (
+        f"no service at {url} — start it with `make run` (or `marketcache serve`) or pass --url"
+    )
 
 
 def test_run_prints_the_table_and_writes_json(

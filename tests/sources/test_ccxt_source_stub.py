@@ -18,7 +18,8 @@ from marketcache.errors import (
     UnsupportedTimeframe,
     UpstreamTimeout,
 )
-from marketcache.sources.ccxt import CcxtSource, exchange_config
+from marketcache.sources.ccxt import CcxtSource, check_exchange_id, exchange_config
+from marketcache.sources.errors import RegionRefused
 from tests.sources.binance_stub import AGG_TRADES, KLINES, Scripted, StubExchange
 
 
@@ -63,6 +64,17 @@ async def test_from_settings(stub: StubExchange) -> None:
 def test_an_unknown_exchange_id_is_rejected() -> None:
     with pytest.raises(InvalidParameter):
         CcxtSource("no-such-exchange")
+
+
+def test_an_unknown_exchange_id_names_the_close_ones() -> None:
+    with pytest.raises(InvalidParameter) as caught:
+        check_exchange_id("binanse")
+    assert "'binanse' is not one of ccxt's" in caught.value.message
+    assert "close ones: binance, binanceus" in caught.value.message
+    with pytest.raises(InvalidParameter) as far:
+        check_exchange_id("zzzzq")
+    assert "none is close" in far.value.message
+    assert check_exchange_id("kraken") == "kraken"
 
 
 async def test_markets_load_once_with_one_exchange_info_call_and_nothing_else(
@@ -184,6 +196,38 @@ async def test_418_ban_is_rate_limited(source: CcxtSource, stub: StubExchange) -
     with pytest.raises(RateLimited) as caught:
         await source.fetch_ohlcv("BTC/USDT", "1m", 10)
     assert caught.value.retry_after == 60.0
+
+
+# what Binance answers from a region it does not serve (its CloudFront, any endpoint)
+BINANCE_451 = Scripted(
+    451,
+    '{"code": 0, "msg": "Service unavailable from a restricted location according to '
+    "'b. Eligibility' in https://www.binance.com/en/terms. Please contact customer "
+    'service if you believe you received this message in error."}',
+)
+REGION_MESSAGE = (
+    "binance refuses requests from this region (HTTP 451); "
+    "set EXCHANGE=binanceus or run with --offline"
+)
+
+
+async def test_451_on_markets_says_what_to_do(source: CcxtSource, stub: StubExchange) -> None:
+    stub.answer("/api/v3/exchangeInfo", BINANCE_451)
+    with pytest.raises(ExchangeUnavailable) as caught:
+        await source.load_markets()
+    assert type(caught.value) is RegionRefused
+    assert caught.value.message == REGION_MESSAGE
+    assert caught.value.to_body()["code"] == "exchange_unavailable"
+
+
+async def test_451_on_the_start_up_probe_says_what_to_do(
+    source: CcxtSource, stub: StubExchange
+) -> None:
+    stub.answer("/api/v3/time", BINANCE_451)
+    with pytest.raises(RegionRefused) as caught:
+        await source.fetch_time()
+    assert caught.value.message == REGION_MESSAGE
+    assert await source.fetch_time() == 1_700_000_000_000
 
 
 async def test_503_is_exchange_unavailable(source: CcxtSource, stub: StubExchange) -> None:

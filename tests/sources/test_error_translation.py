@@ -14,7 +14,7 @@ from marketcache.errors import (
     UnknownSymbol,
     UpstreamTimeout,
 )
-from marketcache.sources.errors import retry_after, translate
+from marketcache.sources.errors import RegionRefused, public, retry_after, translate
 
 BINANCE_429 = "binance 429 Too Many Requests {'code':-1003,'msg':'Too many requests'}"
 
@@ -54,6 +54,31 @@ def test_on_maintenance_is_exchange_unavailable_with_retry_after() -> None:
     error = translate(ccxt.OnMaintenance("system maintenance"), {"Retry-After": "300"})
     assert type(error) is ExchangeUnavailable
     assert error.retry_after == 300.0
+
+
+BINANCE_451 = (
+    "binance GET https://api.binance.com/api/v3/exchangeInfo 451 Unavailable For Legal Reasons "
+    '{"code":0,"msg":"Service unavailable from a restricted location"}'
+)
+
+
+def test_451_is_region_refused_and_says_what_to_do() -> None:
+    error = translate(ccxt.ExchangeNotAvailable(BINANCE_451))
+    assert type(error) is RegionRefused
+    assert isinstance(error, ExchangeUnavailable)
+    assert public(error, "binance", "markets").message == (
+        "binance refuses requests from this region (HTTP 451); "
+        "set EXCHANGE=binanceus or run with --offline"
+    )
+    assert public(error, "kraken", "ticker").message == (
+        "kraken refuses requests from this region (HTTP 451); "
+        "set EXCHANGE to another exchange or run with --offline"
+    )
+
+
+def test_451_elsewhere_in_the_text_is_not_a_region_refusal() -> None:
+    text = "binance GET https://api.binance.com/api/v3/klines?limit=451 503 Service Unavailable"
+    assert type(translate(ccxt.ExchangeNotAvailable(text))) is ExchangeUnavailable
 
 
 def test_network_error_is_exchange_unavailable() -> None:

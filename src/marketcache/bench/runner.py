@@ -31,6 +31,7 @@ from marketcache.bench.monitor import Monitor
 from marketcache.bench.plot import write_png
 from marketcache.bench.report import SideRun, build_report, print_report
 from marketcache.bench.workload import DEFAULT_ZIPF_S, Workload
+from marketcache.config import BINANCE_JITTER_MS, BINANCE_LATENCY_MS
 
 LAYOUT_NOTES = {
     "sequential": (
@@ -53,8 +54,8 @@ class BenchSettings:
     duration_s: float = 20.0
     max_requests: int = 50_000
     think_ms: float = 100.0
-    latency_ms: float = 150.0
-    jitter_ms: float = 50.0
+    latency_ms: float = BINANCE_LATENCY_MS
+    jitter_ms: float = BINANCE_JITTER_MS
     weight_limit: int = 6000
     zipf_s: float = DEFAULT_ZIPF_S
     seed: int = 1

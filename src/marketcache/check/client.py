@@ -11,6 +11,13 @@ from typing import Any
 import aiohttp
 import orjson
 
+NO_SERVICE = "no service"  # the failure of a request that found nothing listening
+
+
+def no_service_message(url: str) -> str:
+    """What to do when nothing listens at `url`, in one line (every client command's)."""
+    return f"no service at {url} — start it with `make run` (or `marketcache serve`) or pass --url"
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -185,6 +192,9 @@ class ServiceClient:
                 )
         except TimeoutError:
             reply = Reply(method, path, None, _since(started), failure="timeout")
+        except aiohttp.ClientConnectorError as exc:  # refused, or no such host
+            failure = type(exc).__name__ if isinstance(exc, aiohttp.ClientSSLError) else NO_SERVICE
+            reply = Reply(method, path, None, _since(started), failure=failure)
         except aiohttp.ClientError as exc:
             reply = Reply(method, path, None, _since(started), failure=type(exc).__name__)
         self.ledger.add(reply)

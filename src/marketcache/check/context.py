@@ -9,6 +9,7 @@ from typing import Any
 from marketcache.check import shapes
 from marketcache.check.client import Ledger, Reply, ServiceClient
 from marketcache.check.results import Category, LatencySummary, Status, TestResult
+from marketcache.config import SERVICE_URL
 
 # Timeframes every ccxt exchange with Binance-like klines offers; cold samples rotate
 # through those the run has not touched yet.
@@ -57,7 +58,7 @@ MARKET_ENDPOINTS = (PRICE, ANALYSIS, VOLUME_SPIKE, CVD)
 class RunConfig:
     """The options of one run (see `marketcache check --help`)."""
 
-    url: str = "http://localhost:8001"
+    url: str = SERVICE_URL
     symbols: tuple[str, ...] = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
     timeframe: str = "15m"
     samples: int = 30

@@ -19,11 +19,18 @@ from marketcache.check import (
     tests_performance,
     tests_reliability,
 )
-from marketcache.check.client import Ledger, ServiceClient
+from marketcache.check.client import NO_SERVICE, Ledger, ServiceClient, no_service_message
 from marketcache.check.context import MARKET_ENDPOINTS, Check, RunConfig, RunContext
 from marketcache.check.html import write_html
 from marketcache.check.report import Report, render
 from marketcache.check.results import Category, Status, TestResult
+
+
+class NoService(Exception):
+    """Nothing listens at the URL to grade: there is no run to report."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(no_service_message(url))
 
 
 class Listener:
@@ -42,7 +49,9 @@ class Listener:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `marketcache check` (and of cache_test_suite.py)."""
     defaults = RunConfig()
-    parser.add_argument("--url", default=defaults.url, help="the service to grade")
+    parser.add_argument(
+        "--url", default=defaults.url, help="the service to grade (default %(default)s)"
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the full report here")
     parser.add_argument(
         "--symbols",
@@ -129,8 +138,13 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 async def _discover(ctx: RunContext) -> TestResult | None:
-    """Read /health, tell cached from uncached, probe clearing; a result if unreachable."""
+    """Read /health, tell cached from uncached, probe clearing; a result if unreachable.
+
+    Raises `NoService` when nothing listens at the URL at all.
+    """
     reply = await ctx.client.get("/health")
+    if reply.failure == NO_SERVICE:
+        raise NoService(ctx.config.url)
     if not reply.answered:
         return TestResult(
             "service reachable",
@@ -160,7 +174,7 @@ async def _discover(ctx: RunContext) -> TestResult | None:
 
 
 async def execute(config: RunConfig, listener: Listener | None = None) -> Report:
-    """Run every test against `config.url` and return the report."""
+    """Run every test against `config.url` and return the report; `NoService` if none."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     clock = time.perf_counter()
     ledger = Ledger()
@@ -269,7 +283,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"marketcache check: {exc}", file=sys.stderr)
         return 2
     console = Console(width=None if sys.stdout.isatty() else 200)
-    report = (_run_with_progress if config.progress else _run_plain)(config, console)
+    try:
+        report = (_run_with_progress if config.progress else _run_plain)(config, console)
+    except NoService as exc:
+        print(exc, file=sys.stderr)
+        return 2
     render(report, console)
     if args.json:
         report.write_json(args.json)

@@ -223,7 +223,7 @@ def _oversized(ctx: RunContext, endpoint: Endpoint) -> dict[str, Any]:
 
 async def _routing(ctx: RunContext) -> TestResult:
     unknown = await ctx.client.get("/no-such-endpoint")
-    wrong_method = await ctx.client.get(PRICE.path)
+    wrong_method = await ctx.client.request("DELETE", PRICE.path)
     found = shapes.error_problems(unknown, 404, "not_found")
     found += shapes.error_problems(wrong_method, 405, "method_not_allowed")
     return outcome(

@@ -1,8 +1,12 @@
 """`marketcache serve`: run the API on uvicorn (uvloop, httptools).
 
 `--offline` starts the built-in exchange emulator as a child process on a free
-loopback port, points ccxt at it, and stops it on exit. `--no-cache` serves the
-same API with every request straight to the exchange: the original service.
+loopback port, points ccxt at it, and stops it on exit. `--fallback-offline` (what
+`make run` uses) does so only when the exchange cannot be reached at start-up; plain
+`serve` never falls back (production fails closed). `--no-cache` serves the same API
+with every request straight to the exchange: the original service.
+
+Bad settings stop it before anything starts: one line each on stderr, exit status 2.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,8 +22,32 @@ import uvicorn
 
 from marketcache import procutil
 from marketcache.commands.protocol import GuardedHttpTools
-from marketcache.config import Settings
+from marketcache.config import (
+    BINANCE_JITTER_MS,
+    BINANCE_LATENCY_MS,
+    OFFLINE_EXCHANGE,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 from marketcache.logs import configure_logging
+
+log = logging.getLogger("marketcache")
+
+# setting → its option; every option defaults to its environment variable
+OPTIONS = {
+    "host": "--host",
+    "port": "--port",
+    "exchange": "--exchange",
+    "exchange_url": "--exchange-url",
+    "no_cache": "--no-cache",
+    "offline": "--offline",
+    "offline_fallback": "--fallback-offline",
+    "emulator_latency_ms": "--emulator-latency-ms",
+    "emulator_jitter_ms": "--emulator-jitter-ms",
+    "redis_url": "--redis-url",
+    "log_format": "--log-format",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,22 +66,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--offline",
         action="store_true",
         default=None,
-        help="start the built-in emulator and use it as the exchange (OFFLINE)",
+        help="start the built-in Binance emulator and use it as the exchange (OFFLINE)",
+    )
+    parser.add_argument(
+        "--fallback-offline",
+        dest="offline_fallback",
+        action="store_true",
+        default=None,
+        help="if the exchange cannot be reached at start-up, serve the built-in emulator "
+        "instead (OFFLINE_FALLBACK; `make run` sets it)",
+    )
+    parser.add_argument(
+        "--emulator-latency-ms",
+        type=float,
+        help="the offline emulator's added latency per request "
+        f"(EMULATOR_LATENCY_MS, default {BINANCE_LATENCY_MS:g}: Binance-like)",
+    )
+    parser.add_argument(
+        "--emulator-jitter-ms",
+        type=float,
+        help=f"± this much on that latency (EMULATOR_JITTER_MS, default {BINANCE_JITTER_MS:g})",
     )
     parser.add_argument("--redis-url", help="share the cache through Redis as L2 (REDIS_URL)")
     parser.add_argument("--log-format", choices=["text", "json"], help="LOG_FORMAT")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Environment and .env first, then whatever the command line says."""
+    """Environment and .env first, then whatever the command line says; `SettingsError`."""
     overrides: dict[str, Any] = {}
-    for name in ("host", "port", "exchange", "exchange_url", "no_cache", "offline", "redis_url"):
+    for name in OPTIONS:
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
-    if getattr(args, "log_format", None):
-        overrides["log_format"] = args.log_format
-    return Settings(**overrides)
+    settings = load_settings(overrides, options={name: OPTIONS[name] for name in overrides})
+    from marketcache.errors import InvalidParameter
+    from marketcache.sources.ccxt import check_exchange_id
+
+    try:
+        check_exchange_id(settings.exchange)
+    except InvalidParameter as exc:
+        where = "--exchange " if "exchange" in overrides else "EXCHANGE="
+        raise SettingsError([where + exc.message.removeprefix("exchange: ")]) from None
+    return settings
 
 
 @contextlib.contextmanager
@@ -63,23 +118,59 @@ def exchange_for(settings: Settings) -> Iterator[Settings]:
         return
     from marketcache.emulator.process import EmulatorProcess
 
-    log = logging.getLogger("marketcache")
     with EmulatorProcess(
         latency_ms=settings.emulator_latency_ms,
         jitter_ms=settings.emulator_jitter_ms,
         die_with_parent=True,  # even a SIGKILLed server leaves no emulator behind
     ) as emulator:
-        log.info("offline: emulator at %s", emulator.url)
-        yield settings.model_copy(update={"exchange": "binance", "exchange_url": emulator.url})
+        log.info(
+            "offline: emulator at %s (latency %g ± %g ms)",
+            emulator.url,
+            settings.emulator_latency_ms,
+            settings.emulator_jitter_ms,
+        )
+        yield settings.model_copy(
+            update={"exchange": OFFLINE_EXCHANGE, "exchange_url": emulator.url}
+        )
+
+
+def with_fallback(settings: Settings) -> Settings:
+    """`settings`, or offline ones when `offline_fallback` is set and the exchange is out."""
+    if not settings.offline_fallback or settings.offline:
+        return settings
+    from marketcache.commands.fallback import unreachable_reason
+
+    reason = unreachable_reason(settings)
+    if reason is None:
+        return settings
+    log.warning(
+        "%s cannot be reached at start-up (%s); serving the built-in emulator instead "
+        "(--fallback-offline)",
+        settings.exchange,
+        reason,
+    )
+    log.warning(
+        "*** OFFLINE FALLBACK: synthetic data from the built-in %s emulator, not the "
+        'exchange; every answer says "source": "emulator"; restart to serve %s ***',
+        OFFLINE_EXCHANGE,
+        settings.exchange,
+    )
+    return settings.model_copy(update={"offline": True})
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until interrupted."""
-    settings = settings_from(args)
+    """Serve until interrupted; 2 (and one line per problem) on bad settings."""
+    try:
+        settings = settings_from(args)
+    except SettingsError as exc:
+        for line in exc.lines:
+            print(f"marketcache serve: {line}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_format, settings.log_level)
     # uvicorn re-raises the SIGTERM it caught once it has shut down; as SystemExit it
     # unwinds through `exchange_for`, which stops the offline emulator.
     procutil.exit_on_sigterm()
+    settings = with_fallback(settings)
     from marketcache.api.app import create_app
 
     with exchange_for(settings) as effective:

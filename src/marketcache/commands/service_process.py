@@ -15,9 +15,16 @@ import httpx
 from marketcache import procutil
 from marketcache.netutil import free_port
 
+# tests and micro-benchmarks want an instant offline exchange, unless they say otherwise
+INSTANT_EMULATOR = {"EMULATOR_LATENCY_MS": "0", "EMULATOR_JITTER_MS": "0"}
+
 
 class ServiceProcess:
-    """Start the real server on a free loopback port; wait until `/health` answers."""
+    """Start the real server on a free loopback port; wait until `/health` answers.
+
+    Its offline emulator answers at once (`INSTANT_EMULATOR`) unless `env` sets the
+    latency; `serve --offline` itself defaults to Binance-like latency.
+    """
 
     def __init__(
         self,
@@ -31,7 +38,7 @@ class ServiceProcess:
         self.port = port or free_port()
         self.url = f"http://{self.host}:{self.port}"
         self.args = list(args)
-        self.env = {**os.environ, **(env or {})}
+        self.env = {**os.environ, **INSTANT_EMULATOR, **(env or {})}
         self.start_timeout_s = start_timeout_s
         self._log = tempfile.NamedTemporaryFile(prefix="marketcache-serve-", suffix=".log")  # noqa: SIM115 (closed in __exit__)
         self._process: subprocess.Popen[bytes] | None = None

@@ -8,12 +8,13 @@ import sys
 
 import httpx
 
+from marketcache.check.client import no_service_message
+from marketcache.config import SERVICE_URL
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `marketcache warm`."""
-    parser.add_argument(
-        "--url", default="http://127.0.0.1:8001", help="the service (default %(default)s)"
-    )
+    parser.add_argument("--url", default=SERVICE_URL, help="the service (default %(default)s)")
     parser.add_argument(
         "--symbols",
         default="BTC/USDT,ETH/USDT,SOL/USDT",
@@ -42,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
         response = httpx.post(
             f"{args.url.rstrip('/')}/cache/warm", json=body, headers=headers, timeout=args.timeout
         )
+    except httpx.ConnectError:
+        print(no_service_message(args.url), file=sys.stderr)
+        return 2
     except httpx.HTTPError as exc:
         print(f"marketcache warm: cannot reach {args.url}: {exc}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ and trades) is its `Dialect` (`dialect.py`, `binance.py`).
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -48,6 +49,18 @@ EMULATOR_MARK = "marketcache"
 def dialect_for(exchange_id: str) -> Dialect:
     """The exchange-specific part of `exchange_id`'s calls."""
     return Binance() if exchange_id == "binance" else Unified()
+
+
+def check_exchange_id(exchange_id: str) -> str:
+    """`exchange_id` if ccxt has it; else `InvalidParameter` naming the close ids."""
+    if exchange_id in ccxt_async.exchanges:
+        return exchange_id
+    close = difflib.get_close_matches(exchange_id.lower(), ccxt_async.exchanges, n=5)
+    hint = f"close ones: {', '.join(close)}" if close else "none is close"
+    raise InvalidParameter(
+        "exchange",
+        f"{exchange_id!r} is not one of ccxt's {len(ccxt_async.exchanges)} exchange ids; {hint}",
+    )
 
 
 def exchange_config(exchange_id: str, timeout_s: float) -> dict[str, Any]:
@@ -94,8 +107,7 @@ class CcxtSource:
         base_url: str | None = None,
         timeout_s: float = 10.0,
     ) -> None:
-        if exchange_id not in ccxt_async.exchanges:
-            raise InvalidParameter("exchange", f"not a ccxt exchange id: {exchange_id!r}")
+        check_exchange_id(exchange_id)
         if not timeout_s > 0:
             raise InvalidParameter("exchange_timeout_s", "must be positive")
         self._id = exchange_id
@@ -223,10 +235,14 @@ class CcxtSource:
         call = self._dialect.trades(self._exchange, self._market_id(unified), unified, limit)
         return await self._call(weights.TRADES, call.request, call.parse, symbol=unified)
 
+    async def fetch_time(self) -> int:
+        """The exchange's clock (ms since the epoch); raises the translated error."""
+        return await self._call(weights.PING, self._exchange.fetch_time, _server_time)
+
     async def ping(self) -> bool:
         """Whether the exchange tells its time now; never raises."""
         try:
-            await self._call(weights.PING, self._exchange.fetch_time, _server_time)
+            await self.fetch_time()
         except MarketCacheError:
             return False
         return True

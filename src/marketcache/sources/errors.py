@@ -3,6 +3,8 @@
     ccxt                                   marketcache
     DDoSProtection, RateLimitExceeded  →   RateLimited        (Binance 429 and 418)
     RequestTimeout                     →   UpstreamTimeout
+    ExchangeNotAvailable with HTTP 451 →   RegionRefused      (an ExchangeUnavailable whose
+                                                               message says what to do)
     OnMaintenance, ExchangeNotAvailable →  ExchangeUnavailable
     NetworkError (any other)           →   ExchangeUnavailable
     BadSymbol                          →   UnknownSymbol
@@ -37,6 +39,25 @@ from marketcache.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
+
+# ccxt's text for an HTTP error: "<id> <method> <url> <status> <reason> <body>"
+_HTTP_451 = re.compile(r"(?:^|\s)451\s")
+# an exchange that refuses a region may have a sibling that serves it
+REGIONAL_ALTERNATIVES = {"binance": "binanceus"}
+
+
+class RegionRefused(ExchangeUnavailable):
+    """The exchange refuses requests from where we are (HTTP 451)."""
+
+
+def region_refused_message(exchange: str) -> str:
+    """What a 451 from `exchange` means and what to do, in one line."""
+    alternative = REGIONAL_ALTERNATIVES.get(exchange)
+    instead = f"set EXCHANGE={alternative}" if alternative else "set EXCHANGE to another exchange"
+    return (
+        f"{exchange} refuses requests from this region (HTTP 451); {instead} or run with --offline"
+    )
+
 
 _RETRY_AFTER_TEXT = re.compile(r"retry[-_ ]?after\D{0,3}(\d+(?:\.\d+)?)", re.IGNORECASE)
 _MAX_MESSAGE = 300
@@ -101,6 +122,8 @@ def _translate_ccxt(
         return RateLimited(message, retry_after=retry_after(headers, message))
     if "RequestTimeout" in names:
         return UpstreamTimeout(message)
+    if "ExchangeNotAvailable" in names and _HTTP_451.search(message):
+        return RegionRefused(message)
     if names & {"OnMaintenance", "ExchangeNotAvailable"}:
         return ExchangeUnavailable(message, retry_after=retry_after(headers, message))
     if "NetworkError" in names:
@@ -135,6 +158,8 @@ def public(error: MarketCacheError, exchange: str, operation: str) -> MarketCach
     """
     if not isinstance(error, UpstreamError):
         return error
+    if isinstance(error, RegionRefused):
+        return RegionRefused(region_refused_message(exchange))
     reason = _PUBLIC_REASON.get(error.code, "failed")
     message = f"{exchange} {operation}: {reason}"
     if error.retry_after is not None:
