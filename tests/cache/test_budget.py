@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from marketcache.cache import Cache, MemoryBackend
+from marketcache.cache import Cache, CacheOptions, MemoryBackend
 from marketcache.cache.budget import RateBudget
 from marketcache.clock import ManualClock, settle
 from marketcache.errors import RateLimited
@@ -70,7 +70,9 @@ async def test_background_loads_back_off_and_refresh_ahead_pauses_as_the_budget_
 async def test_at_the_limit_a_request_is_served_stale_or_refused(clock: ManualClock) -> None:
     weight = Weight()
     budget = RateBudget(100, clock=clock, weight_total=weight)
-    cache = Cache(max_bytes=100_000, clock=clock, refresh_ahead=False, admit=budget.admit)
+    cache = Cache(
+        CacheOptions(max_bytes=100_000, refresh_ahead=False), clock=clock, admit=budget.admit
+    )
     gate = Gate()
     await cache.get_or_load("old", gate, FR)
     weight.total = 100

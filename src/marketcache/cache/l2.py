@@ -84,6 +84,21 @@ class GuardedBackend:
         self._pause = self._retry_after
         self._down_until = -math.inf
 
+    def state(
+        self, *, shared: bool, channel: bool | None, waiting_on_leases: int
+    ) -> dict[str, Any]:
+        """As health reports show it: up, down or retrying, the last error, get latency (ms)."""
+        return {
+            "enabled": True,
+            "shared": shared,
+            "state": "up" if self.healthy else ("down" if not self.available else "retrying"),
+            "channel": channel,
+            "down_since": self.down_since,
+            "last_error": self.last_error,
+            "waiting_on_leases": waiting_on_leases,
+            "get_latency_ms": latency_summary(sorted(self.get_latencies)),
+        }
+
     async def _call(self, operation: str, work: Callable[[], Awaitable[T]], default: T) -> T:
         if not self.available:
             return default
@@ -158,3 +173,16 @@ class GuardedBackend:
         assert self.shared is not None
         shared = self.shared
         return await self._call("incr", lambda: shared.incr(name, amount, ttl), None)
+
+
+def latency_summary(latencies: list[float]) -> dict[str, float | int]:
+    """Count, mean, p50 and p99 of sorted latencies (seconds), in ms."""
+    if not latencies:
+        return {"samples": 0, "avg": 0.0, "p50": 0.0, "p99": 0.0}
+    n = len(latencies)
+    return {
+        "samples": n,
+        "avg": round(sum(latencies) / n * 1000, 3),
+        "p50": round(latencies[n // 2] * 1000, 3),
+        "p99": round(latencies[min(n - 1, int(n * 0.99))] * 1000, 3),
+    }
