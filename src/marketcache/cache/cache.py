@@ -31,7 +31,7 @@ from marketcache.cache.l2 import BackendErrorHook, GuardedBackend
 from marketcache.cache.lease import Leases
 from marketcache.cache.loading import AdmitHook, LoadErrorHook, Loads
 from marketcache.cache.options import CacheOptions
-from marketcache.cache.stats import CacheStats, Counters, TaskState
+from marketcache.cache.stats import CacheStats, Counters, TaskState, snapshot
 from marketcache.cache.store import Store
 from marketcache.cache.upkeep import Upkeep
 from marketcache.clock import Clock, SystemClock
@@ -344,37 +344,16 @@ class Cache:
     @property
     def stats(self) -> CacheStats:
         """A snapshot of the counters and occupancy (cheap: no scan)."""
-        c = self._counters
         store = self._store
-        return CacheStats(
-            lookups=c.lookups,
-            hits=c.hits,
-            stale_hits=c.stale_hits,
-            misses=c.misses,
-            coalesced=c.coalesced,
-            loads=c.loads,
-            load_errors=c.load_errors,
-            refreshes=c.refreshes,
-            refresh_ahead=c.refresh_ahead,
+        return snapshot(
+            self._counters,
             evictions=store.evictions,
-            expirations=c.expirations,
-            invalidations=c.invalidations,
             rejected=store.rejected,
-            timeouts=c.timeouts,
-            waiters_refused=c.waiters_refused,
-            backend_hits=c.backend_hits,
-            backend_errors=c.backend_errors,
-            backend_available=self._backend is not None and self._backend.healthy,
             in_flight=len(self._flights),
             entries=len(store),
             bytes=store.bytes,
             max_bytes=store.max_bytes,
-            lease_waits=c.lease_waits,
-            lease_takeovers=c.lease_takeovers,
-            lease_skips=c.lease_skips,
-            remote_loads=c.remote_loads,
-            fanout_updates=c.fanout_updates,
-            fanout_drops=c.fanout_drops,
+            backend_available=self._backend is not None and self._backend.healthy,
             backend_shared=self._leases is not None,
         )
 

@@ -12,52 +12,14 @@ from marketcache.answer import iso
 from marketcache.api import responses
 from marketcache.api.runtime import Runtime, runtime
 from marketcache.cache.budget import RateBudget
+from marketcache.cache.stats import SUMMARY, CacheStats, public_stats
 
 router = APIRouter(tags=["health"])
-
-MB = 1024 * 1024
 
 
 def cache_stats(rt: Runtime) -> dict[str, Any]:
     """The cache counters as `/cache/stats` shows them; all zero without a cache."""
-    if rt.cache is None:
-        return {
-            "hit_rate": 0.0,
-            "entries": 0,
-            "memory_mb": 0.0,
-            "hits": 0,
-            "misses": 0,
-            "evictions": 0,
-            "stale_hits": 0,
-            "coalesced": 0,
-            "lookups": 0,
-            "loads": 0,
-            "load_errors": 0,
-            "refreshes": 0,
-            "expirations": 0,
-            "bytes": 0,
-            "max_bytes": 0,
-            "memory_usage_percent": 0.0,
-        }
-    stats = rt.cache.stats
-    return {
-        "hit_rate": round(stats.hit_rate * 100, 2),
-        "entries": stats.entries,
-        "memory_mb": round(stats.bytes / MB, 3),
-        "hits": stats.hits,
-        "misses": stats.misses,
-        "evictions": stats.evictions,
-        "stale_hits": stats.stale_hits,
-        "coalesced": stats.coalesced,
-        "lookups": stats.lookups,
-        "loads": stats.loads,
-        "load_errors": stats.load_errors,
-        "refreshes": stats.refreshes,
-        "expirations": stats.expirations,
-        "bytes": stats.bytes,
-        "max_bytes": stats.max_bytes,
-        "memory_usage_percent": round(stats.used_fraction * 100, 2),
-    }
+    return public_stats(rt.cache.stats if rt.cache is not None else CacheStats())
 
 
 def level_stats(rt: Runtime, budget: RateBudget | None) -> dict[str, Any]:
@@ -125,11 +87,7 @@ async def health(request: Request) -> Response:
         "service": "market-data" if rt.cache is None else "cached-market-data",
         "version": __version__,
         "cache_enabled": rt.cache is not None,
-        "cache_stats": {
-            "hit_rate": stats["hit_rate"],
-            "entries": stats["entries"],
-            "memory_mb": stats["memory_mb"],
-        },
+        "cache_stats": {name: stats[name] for name in SUMMARY},
         "exchange": {
             "id": rt.source.exchange_id,
             "source": rt.source.source_name,
