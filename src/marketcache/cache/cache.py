@@ -26,7 +26,6 @@ from marketcache.cache.entry import (
     make_result,
 )
 from marketcache.cache.fanout import Fanout
-from marketcache.cache.flight import wait_done
 from marketcache.cache.l2 import BackendErrorHook, GuardedBackend
 from marketcache.cache.lease import Leases
 from marketcache.cache.loading import AdmitHook, LoadErrorHook, Loads
@@ -34,6 +33,7 @@ from marketcache.cache.options import CacheOptions
 from marketcache.cache.stats import CacheStats, Counters, TaskState, snapshot
 from marketcache.cache.store import Store
 from marketcache.cache.upkeep import Upkeep
+from marketcache.cache.waiting import wait_done
 from marketcache.clock import Clock, SystemClock
 from marketcache.errors import CacheOverloaded, LoadTimeout
 

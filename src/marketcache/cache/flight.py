@@ -1,16 +1,13 @@
-"""Single-flight loads: one load per key, its outcome shared by every waiter, with deadlines."""
+"""Single-flight loads: one load per key in progress, and the outcome every waiter shares."""
 
 from __future__ import annotations
 
 import asyncio
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
 from marketcache.cache.backend import BackendEntry
-
-if TYPE_CHECKING:
-    from marketcache.cache.lease import Lease
-from marketcache.clock import Clock
+from marketcache.cache.lease import Lease
 
 OutcomeKind = Literal["loaded", "backend", "remote", "stale", "error"]
 
@@ -84,20 +81,3 @@ class Flight:
         self.waiters = 0
         self.task: asyncio.Task[None] | None = None
         self.lease: Lease | None = None  # held while loading, given back after the L2 write
-
-
-async def wait_done(future: asyncio.Future[Any], clock: Clock, seconds: float) -> bool:
-    """Wait for `future` at most `seconds` of `clock`; whether it is done.
-
-    The future itself is never cancelled here: the load goes on for the others.
-    """
-    if future.done():
-        return True
-    if seconds <= 0:
-        return False
-    timer = asyncio.ensure_future(clock.sleep(seconds))
-    try:
-        await asyncio.wait((future, timer), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        timer.cancel()
-    return future.done()

@@ -14,11 +14,12 @@ from collections.abc import Callable
 
 from marketcache.cache.backend import BackendEntry
 from marketcache.cache.entry import Entry, Freshness, Loaded, Loader, windows
-from marketcache.cache.flight import Flight, Outcome, wait_done
+from marketcache.cache.flight import Flight, Outcome
 from marketcache.cache.l2 import GuardedBackend
 from marketcache.cache.lease import GAVE_UP, Lease, Leases
 from marketcache.cache.stats import Counters
 from marketcache.cache.store import Store
+from marketcache.cache.waiting import wait_done
 from marketcache.clock import Clock
 from marketcache.errors import CacheError, LoadTimeout
 
