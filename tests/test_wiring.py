@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
+from marketcache.cache import Freshness
 from marketcache.cache.options import CacheOptions
+from marketcache.cache.requester import acting_for
 from marketcache.clock import ManualClock
 from marketcache.config import Settings
+from marketcache.errors import ClientRateLimited
 from marketcache.wiring import build_backend, build_budget, build_cache, cache_options
 from tests.fakes import FakeSource
 
@@ -64,4 +69,38 @@ def test_the_cache_gets_its_options_and_clock() -> None:
     assert cache is not None
     assert cache.options == cache_options(s)
     assert build_backend(s) is None  # no REDIS_URL: L1 alone
-    assert build_budget(s, clock, FakeSource(clock), None) is None
+
+
+def test_a_rate_budget_in_every_mode() -> None:
+    clock = ManualClock()
+    source = FakeSource(clock)
+    local = build_budget(settings(client_cold_loads_per_min=30), clock, source, None)
+    assert (local.limit, local.shared) == (6000, False)  # counted in process without Redis
+    assert local.cold_loads is not None
+    assert local.cold_loads.per_minute == 30
+    uncached = build_budget(settings(no_cache=True), clock, source, None)
+    assert uncached.cold_loads is None  # uncached, it only counts
+    unlimited = build_budget(settings(client_cold_loads_per_min=0), clock, source, None)
+    assert unlimited.cold_loads is None
+
+
+async def test_the_budgets_see_only_loads_of_raw_series() -> None:
+    clock = ManualClock()
+    s = settings(client_cold_loads_per_min=1)
+    budget = build_budget(s, clock, FakeSource(clock), None)
+    cache = build_cache(s, clock, None, budget)
+    assert cache is not None
+    assert budget.cold_loads is not None
+
+    async def load() -> bytes:
+        return b"x"
+
+    fresh = Freshness(2.0, 10.0)
+    with acting_for("203.0.113.9"):
+        await cache.get_or_load("answer:price:binance:A/USDT", load, fresh)
+        await cache.get_or_load("ticker:binance:A/USDT", load, fresh)
+        await cache.get_or_load("answer:price:binance:B/USDT", load, fresh)  # no upstream: free
+        with pytest.raises(ClientRateLimited):
+            await cache.get_or_load("ticker:binance:B/USDT", load, fresh)
+    assert budget.cold_loads.to_dict()["admitted"] == 1
+    await cache.stop()

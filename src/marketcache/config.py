@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     exchange_url: str | None = Field(None, description="re-point every REST URL at this host")
     exchange_timeout_s: float = Field(10.0, gt=0)
     exchange_weight_limit: int = Field(6000, gt=0, description="request weight per minute")
+    client_cold_loads_per_min: int = Field(
+        120, ge=0, description="loads of uncached keys one client may cause a minute (0: no limit)"
+    )
     offline: bool = Field(False, description="start the emulator and use it as the exchange")
     emulator_latency_ms: float = Field(0.0, ge=0)
     emulator_jitter_ms: float = Field(0.0, ge=0)

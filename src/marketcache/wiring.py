@@ -9,10 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from marketcache.cache import Cache
+from marketcache.cache.admission import AdmitHook, LoadRequest
 from marketcache.cache.budget import RateBudget
+from marketcache.cache.cold_loads import ColdLoadBudget
 from marketcache.cache.options import CacheOptions
 from marketcache.clock import Clock
 from marketcache.config import Settings
+from marketcache.keys import RAW_KINDS
 from marketcache.sources.base import Source
 
 if TYPE_CHECKING:
@@ -54,17 +57,32 @@ def build_backend(settings: Settings) -> RedisBackend | None:
 
 def build_budget(
     settings: Settings, clock: Clock, source: Source, backend: RedisBackend | None
-) -> RateBudget | None:
-    """The exchange's rate budget shared by the replicas (only with Redis)."""
-    if backend is None:
-        return None
+) -> RateBudget:
+    """The exchange's rate budget: counted in process, or for all replicas with Redis; with
+    the cache on, each client's cold loads per minute too (uncached, it only counts)."""
+    per_client = settings.client_cold_loads_per_min
     return RateBudget(
         settings.exchange_weight_limit,
         clock=clock,
         weight_total=lambda: source.stats.total_weight,
         backend=backend,
         pause_at=settings.budget_pause_at,
+        cold_loads=ColdLoadBudget(per_client, clock)
+        if per_client and not settings.no_cache
+        else None,
     )
+
+
+def upstream_only(hook: AdmitHook) -> AdmitHook:
+    """`hook`, asked only about loads of raw series (the exchange's data, `keys.RAW_KINDS`):
+    an answer computed from cached series costs the exchange nothing."""
+
+    def admit(request: LoadRequest) -> Exception | None:
+        if request.key.partition(":")[0] not in RAW_KINDS:
+            return None
+        return hook(request)
+
+    return admit
 
 
 def build_cache(
@@ -76,11 +94,13 @@ def build_cache(
     """The cache the settings ask for, or None for the original, uncached service."""
     if settings.no_cache:
         return None
+    cold_loads = budget.cold_loads if budget is not None else None
     cache = Cache(
         cache_options(settings),
         clock=clock,
         backend=backend,
-        admit=budget.admit if budget is not None else None,
+        admit=upstream_only(budget.admit) if budget is not None else None,
+        admit_cold=upstream_only(cold_loads.admit) if cold_loads is not None else None,
     )
     if budget is not None:
         budget.on_pause(lambda paused: setattr(cache, "refresh_paused", paused))

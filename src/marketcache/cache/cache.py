@@ -16,6 +16,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from marketcache.cache.admission import AdmitHook, Demand
 from marketcache.cache.backend import Backend
 from marketcache.cache.entry import (
     Entry,
@@ -28,7 +29,7 @@ from marketcache.cache.entry import (
 from marketcache.cache.fanout import Fanout
 from marketcache.cache.l2 import BackendErrorHook, GuardedBackend
 from marketcache.cache.lease import Leases
-from marketcache.cache.loading import AdmitHook, LoadErrorHook, Loads
+from marketcache.cache.loading import LoadErrorHook, Loads
 from marketcache.cache.options import CacheOptions
 from marketcache.cache.stats import CacheStats, Counters, TaskState, snapshot
 from marketcache.cache.store import Store
@@ -50,6 +51,7 @@ class Cache:
         clock: Clock | None = None,
         backend: Backend | None = None,
         admit: AdmitHook | None = None,
+        admit_cold: AdmitHook | None = None,
         on_load_error: LoadErrorHook | None = None,
         on_backend_error: BackendErrorHook | None = None,
     ) -> None:
@@ -63,6 +65,7 @@ class Cache:
         self._max_waiters = o.max_waiters
         self._stale_grace = o.stale_grace  # see CacheOptions
         self._stale_wait = o.stale_wait
+        self._demand = Demand(o.demand_window, o.demand_keys)
         self._backend = (
             GuardedBackend(
                 backend,
@@ -87,6 +90,7 @@ class Cache:
             self._backend,
             leases=self._leases,
             admit=admit,
+            admit_cold=admit_cold,
             load_timeout=o.load_timeout,
             error_backoff=o.error_backoff,
             on_load_error=on_load_error,
@@ -218,7 +222,10 @@ class Cache:
         leader = flight is None
         status: Status = "miss" if leader else "coalesced"
         if flight is None:
-            flight = self._loads.start(key, loader, freshness, background=False)
+            asked_before = self._demand.missed(key, self._clock.now())
+            flight = self._loads.start(
+                key, loader, freshness, background=False, demanded=asked_before or stale is not None
+            )
         elif flight.waiters >= self._max_waiters:
             if stale is not None:  # enough callers wait already: this one takes the stale copy
                 return self._serve_stale(stale, self._clock.now())
@@ -288,6 +295,7 @@ class Cache:
         self._loads.forget_all()
         removed = self._store.clear()
         self._upkeep.clear()
+        self._demand.clear()
         self._counters.invalidations += removed
         if self._backend is not None:
             self._spawn(self._backend.clear())

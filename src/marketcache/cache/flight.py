@@ -56,9 +56,12 @@ class Flight:
     __slots__ = (
         "ahead",
         "background",
+        "demanded",
         "future",
         "key",
         "lease",
+        "parent",
+        "requester",
         "started_at",
         "store",
         "task",
@@ -71,6 +74,10 @@ class Flight:
         future: asyncio.Future[Outcome],
         background: bool,
         started_at: float = 0.0,
+        *,
+        demanded: bool = False,
+        parent: Flight | None = None,
+        requester: str | None = None,
     ) -> None:
         self.key = key
         self.started_at = started_at  # clock time the load began
@@ -81,3 +88,26 @@ class Flight:
         self.waiters = 0
         self.task: asyncio.Task[None] | None = None
         self.lease: Lease | None = None  # held while loading, given back after the L2 write
+        self.demanded = demanded  # asked for before (see admission.py); waiters add to it
+        self.parent = parent  # the load this one is made for (an answer's raw series), if any
+        self.requester = requester  # the client whose miss started it (None: internal)
+
+    @property
+    def refreshing(self) -> bool:
+        """A refresh, or a load made for one."""
+        return self.background or (self.parent is not None and self.parent.refreshing)
+
+    @property
+    def speculative(self) -> bool:
+        """A refresh-ahead, or a load made for one."""
+        return self.ahead or (self.parent is not None and self.parent.speculative)
+
+    @property
+    def in_demand(self) -> bool:
+        """Asked for twice: see admission.py."""
+        return (
+            self.demanded
+            or self.background
+            or self.waiters >= 2
+            or (self.parent is not None and self.parent.in_demand)
+        )

@@ -8,15 +8,19 @@ background refresh leaves the key to the replica that holds the lease.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
 from collections.abc import Callable
+from contextvars import ContextVar
 
+from marketcache.cache.admission import AdmitHook, LoadRequest
 from marketcache.cache.backend import BackendEntry
 from marketcache.cache.entry import Entry, Freshness, Loaded, Loader, windows
 from marketcache.cache.flight import Flight, Outcome
 from marketcache.cache.l2 import GuardedBackend
 from marketcache.cache.lease import GAVE_UP, Lease, Leases
+from marketcache.cache.requester import REQUESTER
 from marketcache.cache.stats import Counters
 from marketcache.cache.store import Store
 from marketcache.cache.waiting import wait_done
@@ -26,9 +30,8 @@ from marketcache.errors import CacheError, LoadTimeout
 log = logging.getLogger(__name__)
 
 LoadErrorHook = Callable[[str, BaseException], None]
-AdmitHook = Callable[[str, bool], Exception | None]
-"""Asked before each loader call (key, background): an error refuses the load (e.g. the
-exchange's rate budget is spent); it is then handled like the loader's own failure."""
+_CURRENT_FLIGHT: ContextVar[Flight | None] = ContextVar("marketcache_flight", default=None)
+"""The flight whose task runs now: a load started from inside it is made on its behalf."""
 
 
 class Loads:
@@ -49,6 +52,7 @@ class Loads:
         *,
         leases: Leases | None = None,
         admit: AdmitHook | None = None,
+        admit_cold: AdmitHook | None = None,
         load_timeout: float | None,
         error_backoff: float,
         on_load_error: LoadErrorHook | None,
@@ -60,6 +64,7 @@ class Loads:
         self._backend = backend
         self._leases = leases
         self._admit = admit
+        self._admit_cold = admit_cold
         self._load_timeout = load_timeout
         self._error_backoff = error_backoff
         self._on_load_error = on_load_error
@@ -81,12 +86,35 @@ class Loads:
         self._store.remove(entry.key)
         self._counters.expirations += 1
 
-    def start(self, key: str, loader: Loader, freshness: Freshness, *, background: bool) -> Flight:
-        """Start the load of `key` (there is no flight for it yet)."""
+    def start(
+        self,
+        key: str,
+        loader: Loader,
+        freshness: Freshness,
+        *,
+        background: bool,
+        demanded: bool = False,
+    ) -> Flight:
+        """Start the load of `key` (there is no flight for it yet).
+
+        A background load runs for nobody: the requester of the read that started
+        it is not charged for it, nor for the loads it makes.
+        """
         loop = asyncio.get_running_loop()
-        flight = Flight(key, loop.create_future(), background, self._clock.now())
+        context = contextvars.copy_context()
+        if background:
+            context.run(REQUESTER.set, None)
+        flight = Flight(
+            key,
+            loop.create_future(),
+            background,
+            self._clock.now(),
+            demanded=demanded,
+            parent=_CURRENT_FLIGHT.get(),
+            requester=context.run(REQUESTER.get),
+        )
         self.flights[key] = flight
-        task = loop.create_task(self._run_flight(flight, loader, freshness))
+        task = loop.create_task(self._run_flight(flight, loader, freshness), context=context)
         flight.task = task
         self._load_tasks.add(task)
         task.add_done_callback(self._load_tasks.discard)
@@ -96,6 +124,7 @@ class Loads:
         return flight
 
     async def _run_flight(self, flight: Flight, loader: Loader, freshness: Freshness) -> None:
+        _CURRENT_FLIGHT.set(flight)  # this task's context only
         try:
             try:
                 outcome = await self._produce(flight, loader, freshness)
@@ -148,16 +177,16 @@ class Loads:
             settled = await self._claim(flight, l2_stale, loader, freshness)
             if settled is not None:
                 return settled
+        refused = self._admission(flight)
+        if refused is not None:
+            counters.loads_refused += 1
+            return self._fallback(flight, refused, l2_stale, loader, freshness)
         counters.loads += 1
         if flight.background:
             counters.refreshes += 1
             if flight.ahead:
                 counters.refresh_ahead += 1
         try:
-            if self._admit is not None:
-                refused = self._admit(key, flight.background)
-                if refused is not None:
-                    raise refused
             raw = await self._call_loader(key, loader)
             as_of: float | None = None
             if isinstance(raw, Loaded):
@@ -178,6 +207,34 @@ class Loads:
         outcome = Outcome("loaded", value, stored_at, stale_until)
         outcome.written = loaded
         return outcome
+
+    def _admission(self, flight: Flight) -> Exception | None:
+        """Ask the admit hooks about the loader call `flight` is about to make: None, or
+        the refusal. The cold-load hook hears only of loads a client waits for with
+        nothing of the key servable in L1 (not of hits, coalesced waits or refreshes)."""
+        if self._admit is None and self._admit_cold is None:
+            return None
+        key = flight.key
+        entry = self._entries.get(key)
+        cold = entry is None or self._clock.now() >= entry.stale_until
+        request = LoadRequest(
+            key,
+            background=flight.refreshing,
+            ahead=flight.speculative,
+            in_demand=flight.in_demand,
+            cold=cold,
+            requester=flight.requester,
+        )
+        if self._admit is not None and (refused := self._admit(request)) is not None:
+            return refused
+        if (
+            self._admit_cold is not None
+            and request.requester is not None
+            and request.cold
+            and not request.background
+        ):
+            return self._admit_cold(request)
+        return None
 
     async def _claim(
         self,

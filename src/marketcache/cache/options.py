@@ -41,6 +41,8 @@ class CacheOptions:
     backend_retry: float = 5.0  # after an L2 failure, L1 alone this long, doubling per episode
     backend_retry_max: float | None = None  # ... up to this (None: no doubling)
     lease_ttl: float = 5.0  # a shared L2's load lease lapses after this if not kept alive
+    demand_window: float = 60.0  # a key missed again within this is "asked for twice" ...
+    demand_keys: int = 65536  # ... as long as it is among the last this many keys missed
 
     def __post_init__(self) -> None:
         _check(self.max_bytes >= 0, "max_bytes must be >= 0")
@@ -69,6 +71,8 @@ class CacheOptions:
             "backend_retry_max must be > 0 (or None)",
         )
         _check(_positive(self.lease_ttl), "lease_ttl must be > 0")
+        _check(_non_negative(self.demand_window), "demand_window must be >= 0")
+        _check(self.demand_keys >= 0, "demand_keys must be >= 0")
 
 
 def _check(ok: bool, message: str) -> None:

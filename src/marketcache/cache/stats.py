@@ -69,6 +69,9 @@ class Counters:
     lookups: int = counter("get_or_load and peek calls that answered", *ALL)
     loads: int = counter("loader calls, foreground and background", *ALL)
     load_errors: int = counter("loader calls that failed", *ALL)
+    loads_refused: int = counter(
+        "loads refused before their loader call (rate budget, a client's cold loads)", "metrics"
+    )
     refreshes: int = counter("background loads (stale-triggered and refresh-ahead)", *ALL)
     expirations: int = counter("entries dropped past their stale window", *ALL)
     refresh_ahead: int = counter("background loads started by refresh-ahead")
