@@ -29,6 +29,8 @@ def test_every_cache_setting_reaches_the_options() -> None:
             cache_wait_deadline_s=4,
             cache_stale_grace=1.5,
             cache_stale_wait_s=0.5,
+            cache_hedge_factor=3,
+            cache_hedge_min_s=0.2,
             refresh_ahead=False,
             refresh_ahead_loads_per_s=7,
             refresh_ahead_concurrency=3,
@@ -46,6 +48,8 @@ def test_every_cache_setting_reaches_the_options() -> None:
         wait_deadline=4.0,
         stale_grace=1.5,
         stale_wait=0.5,
+        hedge_factor=3.0,
+        hedge_min=0.2,
         refresh_ahead=False,
         refresh_loads_per_s=7.0,
         refresh_concurrency=3,
@@ -54,6 +58,11 @@ def test_every_cache_setting_reaches_the_options() -> None:
         backend_retry_max=4.0,
         lease_ttl=6.0,
     )
+
+
+def test_a_hedge_factor_of_zero_means_never() -> None:
+    assert cache_options(settings(cache_hedge_factor=0)).hedge_factor is None
+    assert cache_options(settings()).hedge_factor == 4.0
 
 
 def test_no_cache_builds_no_cache_and_no_backend() -> None:

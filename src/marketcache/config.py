@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     cache_stale_wait_s: float = Field(
         1.0, ge=0, description="past the grace, how long a read waits for the reload"
     )
+    cache_hedge_factor: float = Field(
+        4.0, ge=0, description="a held key's load this many times slower than usual is hedged"
+    )
+    cache_hedge_min_s: float = Field(0.5, gt=0, description="... and never before this")
     ticker_fresh_s: float = Field(2.0, gt=0)
     ticker_stale_s: float = Field(30.0, ge=0)
     klines_live_fresh_s: float = Field(5.0, gt=0)

@@ -31,6 +31,8 @@ def cache_options(settings: Settings) -> CacheOptions:
         wait_deadline=settings.cache_wait_deadline_s,
         stale_grace=settings.cache_stale_grace,
         stale_wait=settings.cache_stale_wait_s,
+        hedge_factor=settings.cache_hedge_factor or None,
+        hedge_min=settings.cache_hedge_min_s,
         refresh_ahead=settings.refresh_ahead,
         refresh_loads_per_s=settings.refresh_ahead_loads_per_s,
         refresh_concurrency=settings.refresh_ahead_concurrency,

@@ -92,6 +92,8 @@ class Cache:
             admit=admit,
             admit_cold=admit_cold,
             load_timeout=o.load_timeout,
+            hedge_factor=o.hedge_factor,
+            hedge_min=o.hedge_min,
             error_backoff=o.error_backoff,
             on_load_error=on_load_error,
         )

@@ -18,12 +18,12 @@ from marketcache.cache.admission import AdmitHook, LoadRequest
 from marketcache.cache.backend import BackendEntry
 from marketcache.cache.entry import Entry, Freshness, Loaded, Loader, windows
 from marketcache.cache.flight import Flight, Outcome
+from marketcache.cache.hedge import LoadTimes, run_hedged
 from marketcache.cache.l2 import GuardedBackend
 from marketcache.cache.lease import GAVE_UP, Lease, Leases
 from marketcache.cache.requester import REQUESTER
 from marketcache.cache.stats import Counters
 from marketcache.cache.store import Store
-from marketcache.cache.waiting import wait_done
 from marketcache.clock import Clock
 from marketcache.errors import CacheError, LoadTimeout
 
@@ -54,6 +54,8 @@ class Loads:
         admit: AdmitHook | None = None,
         admit_cold: AdmitHook | None = None,
         load_timeout: float | None,
+        hedge_factor: float | None = None,
+        hedge_min: float = 0.5,
         error_backoff: float,
         on_load_error: LoadErrorHook | None,
     ) -> None:
@@ -66,6 +68,9 @@ class Loads:
         self._admit = admit
         self._admit_cold = admit_cold
         self._load_timeout = load_timeout
+        self._hedge_factor = hedge_factor
+        self._hedge_min = hedge_min
+        self._times = LoadTimes()
         self._error_backoff = error_backoff
         self._on_load_error = on_load_error
         self._on_stored: Callable[[Entry], None] = lambda entry: None
@@ -187,7 +192,7 @@ class Loads:
             if flight.ahead:
                 counters.refresh_ahead += 1
         try:
-            raw = await self._call_loader(key, loader)
+            raw = await self._call_loader(flight, loader)
             as_of: float | None = None
             if isinstance(raw, Loaded):
                 value, freshness, as_of = raw.value, raw.freshness, raw.as_of
@@ -279,19 +284,47 @@ class Loads:
         self._keep(flight, claim, loader, freshness)
         return Outcome("remote", claim.value, claim.stored_at, claim.stale_until)
 
-    async def _call_loader(self, key: str, loader: Loader) -> bytes | Loaded:
-        if self._load_timeout is None:
-            return await loader()
-        inner = asyncio.ensure_future(loader())
+    async def _call_loader(self, flight: Flight, loader: Loader) -> bytes | Loaded:
+        """The loader's value, hedged when the key is held and the call is slow (hedge.py)."""
+        key = flight.key
         try:
-            done = await wait_done(inner, self._clock, self._load_timeout)
-        except asyncio.CancelledError:
-            inner.cancel()
-            raise
-        if not done:
-            inner.cancel()
-            raise LoadTimeout(key, self._load_timeout)
-        return inner.result()
+            value, seconds = await run_hedged(
+                loader,
+                self._clock,
+                give_up_after=self._load_timeout,
+                hedge_after=self._hedge_after(flight),
+                may_hedge=lambda: self._may_hedge(flight),
+            )
+        except TimeoutError:
+            assert self._load_timeout is not None
+            raise LoadTimeout(key, self._load_timeout) from None
+        self._times.record(key, seconds)
+        return value
+
+    def _hedge_after(self, flight: Flight) -> float | None:
+        """When a load of a held key gets a second attempt; None: never (cold, or unknown)."""
+        if self._hedge_factor is None or flight.key not in self._entries:
+            return None
+        typical = self._times.typical(flight.key)
+        if typical is None:
+            return None
+        return max(self._hedge_min, self._hedge_factor * typical)
+
+    def _may_hedge(self, flight: Flight) -> bool:
+        """Whether the second attempt may go (the rate budget is asked again)."""
+        if self._admit is not None:
+            request = LoadRequest(
+                flight.key,
+                background=flight.refreshing,
+                ahead=flight.speculative,
+                in_demand=True,  # the key is held and read: it is being waited for
+                cold=False,
+                requester=None,
+            )
+            if self._admit(request) is not None:
+                return False
+        self._counters.hedges += 1
+        return True
 
     def _fallback(
         self,

@@ -26,6 +26,10 @@ class CacheOptions:
     wait_deadline: float = 10.0  # how long a caller waits for a load in flight
     max_waiters: int = 1000  # callers waiting on one key's load, beyond which they are refused
     load_timeout: float | None = 60.0  # a loader call is given up after this (None: never)
+    # A load of a held key that takes hedge_factor × its kind's usual time (at least
+    # hedge_min) gets a second attempt beside it (hedge.py). None: never.
+    hedge_factor: float | None = None
+    hedge_min: float = 0.5
     error_backoff: float = 1.0  # after a failed refresh, no background refresh of the key this long
     # Stale-while-revalidate grace, as a share of an entry's fresh window: past
     # fresh + grace × fresh, a read waits up to `stale_wait` for the reload. None:
@@ -54,6 +58,11 @@ class CacheOptions:
             self.load_timeout is None or _positive(self.load_timeout),
             "load_timeout must be > 0 (or None: never)",
         )
+        _check(
+            self.hedge_factor is None or self.hedge_factor >= 1,
+            "hedge_factor must be >= 1 (or None: never)",
+        )
+        _check(_positive(self.hedge_min), "hedge_min must be > 0")
         _check(_non_negative(self.error_backoff), "error_backoff must be >= 0")
         _check(
             self.stale_grace is None or _non_negative(self.stale_grace),

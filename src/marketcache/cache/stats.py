@@ -74,6 +74,9 @@ class Counters:
     )
     refreshes: int = counter("background loads (stale-triggered and refresh-ahead)", *ALL)
     expirations: int = counter("entries dropped past their stale window", *ALL)
+    hedges: int = counter(
+        "second attempts of loads that took far longer than their kind usually does", "metrics"
+    )
     refresh_ahead: int = counter("background loads started by refresh-ahead")
     invalidations: int = counter("entries dropped by invalidate, invalidate_prefix or clear")
     timeouts: int = counter("waiters whose deadline passed")
