@@ -262,15 +262,7 @@ class Cache:
             return Result(outcome.value, status, now - outcome.stored_at, outcome.stored_at)
         finally:
             flight.waiters -= 1
-            counters.lookups += 1
-            if status == "miss":
-                counters.misses += 1
-            elif status == "coalesced":
-                counters.coalesced += 1
-            elif status == "hit":
-                counters.hits += 1
-            else:
-                counters.stale_hits += 1
+            counters.served(status)
 
     # ---- invalidation --------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import asyncio
 from types import TracebackType
 from typing import Literal
 
+from marketcache.cache.admission import LoadRequest
 from marketcache.cache.backend import BackendEntry
 from marketcache.cache.lease import Lease
 
@@ -91,6 +92,17 @@ class Flight:
         self.demanded = demanded  # asked for before (see admission.py); waiters add to it
         self.parent = parent  # the load this one is made for (an answer's raw series), if any
         self.requester = requester  # the client whose miss started it (None: internal)
+
+    def request(self, *, cold: bool) -> LoadRequest:
+        """This load as the admit hooks see it (`cold`: nothing of the key servable in L1)."""
+        return LoadRequest(
+            self.key,
+            background=self.refreshing,
+            ahead=self.speculative,
+            in_demand=self.in_demand,
+            cold=cold,
+            requester=self.requester,
+        )
 
     @property
     def refreshing(self) -> bool:

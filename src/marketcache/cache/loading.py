@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 from contextvars import ContextVar
 
-from marketcache.cache.admission import AdmitHook, LoadRequest
+from marketcache.cache.admission import AdmitHook
 from marketcache.cache.backend import BackendEntry
 from marketcache.cache.entry import Entry, Freshness, Loaded, Loader, windows
 from marketcache.cache.flight import Flight, Outcome
@@ -222,14 +222,7 @@ class Loads:
         key = flight.key
         entry = self._entries.get(key)
         cold = entry is None or self._clock.now() >= entry.stale_until
-        request = LoadRequest(
-            key,
-            background=flight.refreshing,
-            ahead=flight.speculative,
-            in_demand=flight.in_demand,
-            cold=cold,
-            requester=flight.requester,
-        )
+        request = flight.request(cold=cold)
         if self._admit is not None and (refused := self._admit(request)) is not None:
             return refused
         if (
@@ -312,17 +305,8 @@ class Loads:
 
     def _may_hedge(self, flight: Flight) -> bool:
         """Whether the second attempt may go (the rate budget is asked again)."""
-        if self._admit is not None:
-            request = LoadRequest(
-                flight.key,
-                background=flight.refreshing,
-                ahead=flight.speculative,
-                in_demand=True,  # the key is held and read: it is being waited for
-                cold=False,
-                requester=None,
-            )
-            if self._admit(request) is not None:
-                return False
+        if self._admit is not None and self._admit(flight.request(cold=False)) is not None:
+            return False
         self._counters.hedges += 1
         return True
 

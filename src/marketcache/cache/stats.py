@@ -29,6 +29,8 @@ import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from marketcache.cache.entry import Status
+
 View = Literal["stats", "history", "metrics"]
 """Where a figure is shown: `/cache/stats` (and `/health`), the per-minute history, Prometheus."""
 Kind = Literal["counter", "gauge"]
@@ -89,6 +91,18 @@ class Counters:
     remote_loads: int = counter("values received from another replica's load")
     fanout_updates: int = counter("L1 entries replaced by another replica's load")
     fanout_drops: int = counter("L1 entries dropped by another replica's invalidation or clear")
+
+    def served(self, status: Status) -> None:
+        """Count one lookup answered with `status` (the hit path counts its own, inline)."""
+        self.lookups += 1
+        if status == "miss":
+            self.misses += 1
+        elif status == "coalesced":
+            self.coalesced += 1
+        elif status == "hit":
+            self.hits += 1
+        else:
+            self.stale_hits += 1
 
 
 @dataclass(slots=True)
