@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from marketcache.cache import Cache, CacheOptions, Freshness
 from marketcache.cache.admission import LoadRequest
 from marketcache.cache.hedge import LoadTimes
@@ -125,3 +127,35 @@ def test_load_times_average_per_key_family() -> None:
     times.record("ticker:b", 2.0)  # same family
     assert times.typical("ticker:c") == 1.2
     assert times.typical("ohlcv:a") is None
+
+
+async def test_a_loaders_own_timeout_error_is_its_failure_not_the_caches(
+    clock: ManualClock,
+) -> None:
+    cache = Cache(HEDGED, clock=clock)
+
+    async def times_out() -> bytes:
+        raise TimeoutError("the exchange's own")
+
+    with pytest.raises(TimeoutError, match="the exchange's own"):
+        await cache.get_or_load("ticker:x", times_out, FR)
+    await cache.stop()
+
+
+async def test_a_load_no_attempt_answers_gives_up_at_load_timeout(clock: ManualClock) -> None:
+    options = CacheOptions(refresh_ahead=False, hedge_factor=4.0, hedge_min=0.5, load_timeout=3.0)
+    cache = Cache(options, clock=clock)
+    exchange = Exchange(clock)
+    await cache.get_or_load("ticker:x", exchange, FR)
+    await clock.advance(2.5)
+    exchange.hang_next = True
+    assert (await cache.get_or_load("ticker:x", exchange, FR)).status == "stale"
+    await settle()
+    exchange.hang_next = True  # the hedge hangs too
+    await clock.advance(0.5)
+    assert exchange.calls == 3
+    await clock.advance(2.5)  # 3 s into the refresh: both attempts given up
+    assert [f.cancelled() for f in exchange.hung] == [True, True]
+    assert cache.stats.load_errors == 1
+    assert (await cache.get_or_load("ticker:x", exchange, FR)).status == "stale"
+    await cache.stop()

@@ -20,6 +20,10 @@ from marketcache.clock import Clock
 SMOOTHING = 0.2  # weight of the newest duration in the moving average
 
 
+class GaveUp(Exception):
+    """No attempt answered within the time given (distinct from a loader's own TimeoutError)."""
+
+
 class LoadTimes:
     """The typical duration of a successful loader call, per key family."""
 
@@ -86,7 +90,7 @@ async def run_hedged(
 
     After `hedge_after` seconds without an answer, a second attempt starts if
     `may_hedge()`; the first success wins. Raises the failure when every attempt
-    failed, TimeoutError when `give_up_after` passes first; attempts still running at
+    failed, GaveUp when `give_up_after` passes first; attempts still running at
     the end are cancelled.
     """
     race = _Race(clock)
@@ -100,7 +104,7 @@ async def run_hedged(
         if give_up_after is None:
             return await race.future
         if not await wait_done(race.future, clock, give_up_after - waited):
-            raise TimeoutError
+            raise GaveUp
         return race.future.result()
     finally:
         race.cancel()

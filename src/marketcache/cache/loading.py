@@ -18,7 +18,7 @@ from marketcache.cache.admission import AdmitHook
 from marketcache.cache.backend import BackendEntry
 from marketcache.cache.entry import Entry, Freshness, Loaded, Loader, windows
 from marketcache.cache.flight import Flight, Outcome
-from marketcache.cache.hedge import LoadTimes, run_hedged
+from marketcache.cache.hedge import GaveUp, LoadTimes, run_hedged
 from marketcache.cache.l2 import GuardedBackend
 from marketcache.cache.lease import GAVE_UP, Lease, Leases
 from marketcache.cache.requester import REQUESTER
@@ -288,7 +288,7 @@ class Loads:
                 hedge_after=self._hedge_after(flight),
                 may_hedge=lambda: self._may_hedge(flight),
             )
-        except TimeoutError:
+        except GaveUp:
             assert self._load_timeout is not None
             raise LoadTimeout(key, self._load_timeout) from None
         self._times.record(key, seconds)
