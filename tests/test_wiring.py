@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +114,8 @@ async def test_the_budgets_see_only_loads_of_raw_series() -> None:
             await cache.get_or_load("ticker:binance:B/USDT", load, fresh)
     assert budget.cold_loads.to_dict()["admitted"] == 1
     await cache.stop()
+
+
+def test_every_setting_is_in_env_example() -> None:
+    listed = (Path(__file__).parents[1] / ".env.example").read_text()
+    assert [name for name in Settings.model_fields if name.upper() not in listed] == []
