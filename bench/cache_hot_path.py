@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from marketcache.cache import Cache, Freshness, Store
+from marketcache.cache import Cache, CacheOptions, Freshness, Store
 from marketcache.clock import SystemClock
 
 FRESH = Freshness(fresh=3600.0, stale=3600.0)
@@ -41,7 +41,7 @@ async def best_async(run: Callable[[int], Awaitable[None]], n: int) -> float:
 
 
 async def measure(n: int, policy: str) -> list[tuple[str, float]]:
-    cache = Cache(max_bytes=512 * 1024 * 1024, clock=SystemClock(), eviction=policy)  # type: ignore[arg-type]
+    cache = Cache(CacheOptions(max_bytes=512 * 1024 * 1024, eviction=policy), clock=SystemClock())  # type: ignore[arg-type]
     keys = [f"answer:cvd:binance:C{i:05d}/USDT:15m:100" for i in range(RESIDENT)]
     payload = b"x" * 2000
 

@@ -23,13 +23,13 @@ import tracemalloc
 
 import psutil
 
-from marketcache.cache import Cache, Freshness
+from marketcache.cache import Cache, CacheOptions, Freshness
 
 FRESH = Freshness(fresh=3600.0, stale=3600.0)
 
 
 async def fill(entries: int, size: int, policy: str) -> Cache:
-    cache = Cache(max_bytes=1 << 40, eviction=policy, max_entry_share=1.0)  # type: ignore[arg-type]
+    cache = Cache(CacheOptions(max_bytes=1 << 40, eviction=policy, max_entry_share=1.0))  # type: ignore[arg-type]
     for i in range(entries):
         key = f"ohlcv:binance:C{i:06d}/USDT:15m"
 

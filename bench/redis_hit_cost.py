@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.cache.redis_server import RedisServer, unique_prefix
 
-from marketcache.cache import Cache, Freshness
+from marketcache.cache import Cache, CacheOptions, Freshness
 from marketcache.cache.redis import RedisBackend
 
 KEYS = 2000
@@ -37,7 +37,7 @@ async def measure(url: str, size: int) -> dict[str, float]:
     prefix = unique_prefix()
     backends = [RedisBackend(url, prefix=prefix, timeout=1.0) for _ in range(2)]
     first, second = (
-        Cache(max_bytes=1 << 30, backend=b, refresh_ahead=False, max_entry_share=1.0)
+        Cache(CacheOptions(max_bytes=1 << 30, refresh_ahead=False, max_entry_share=1.0), backend=b)
         for b in backends
     )
     value = os.urandom(size)

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     exchange_url: str | None = Field(None, description="re-point every REST URL at this host")
     exchange_timeout_s: float = Field(10.0, gt=0)
     exchange_weight_limit: int = Field(6000, gt=0, description="request weight per minute")
+    client_cold_loads_per_min: int = Field(
+        120, ge=0, description="loads of uncached keys one client may cause a minute (0: no limit)"
+    )
     offline: bool = Field(False, description="start the emulator and use it as the exchange")
     offline_fallback: bool = Field(
         False, description="if the exchange cannot be reached at start-up, serve the emulator"
@@ -71,6 +74,10 @@ class Settings(BaseSettings):
     cache_stale_wait_s: float = Field(
         1.0, ge=0, description="past the grace, how long a read waits for the reload"
     )
+    cache_hedge_factor: float = Field(
+        4.0, ge=0, description="a held key's load this many times slower than usual is hedged"
+    )
+    cache_hedge_min_s: float = Field(0.5, gt=0, description="... and never before this")
     ticker_fresh_s: float = Field(2.0, gt=0)
     ticker_stale_s: float = Field(30.0, ge=0)
     klines_live_fresh_s: float = Field(5.0, gt=0)

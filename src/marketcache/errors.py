@@ -15,6 +15,7 @@ where they enter the package; nothing else in the package catches theirs.
     │   └── Forbidden              403    credentials that do not grant it, or not on loopback
     ├── UpstreamError                     the exchange failed us
     │   ├── RateLimited            429    exchange rate limit (retry_after when known)
+    │   │   └── ClientRateLimited  429    this client's cold loads per minute are spent
     │   ├── ExchangeUnavailable    503    down, refusing, 5xx (retry_after when known)
     │   ├── UpstreamTimeout        503    no answer in time
     │   └── BadResponse            503    an answer we cannot use (malformed, truncated)
@@ -27,6 +28,7 @@ where they enter the package; nothing else in the package catches theirs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -170,6 +172,20 @@ class RateLimited(UpstreamError):
 
     code = "rate_limited"
     status = 429
+
+
+class ClientRateLimited(RateLimited):
+    """This client started more cold loads (keys nobody had cached) than its budget allows."""
+
+    code = "client_rate_limited"
+    status = 429
+
+    def __init__(self, retry_after: float) -> None:
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(
+            f"too many uncached requests from this client; retry after {seconds}s",
+            retry_after=seconds,
+        )
 
 
 class ExchangeUnavailable(UpstreamError):

@@ -14,7 +14,15 @@ from typing import Any
 
 import pytest
 
-from marketcache.cache import Backend, BackendEntry, Cache, Freshness, Loaded, MemoryBackend
+from marketcache.cache import (
+    Backend,
+    BackendEntry,
+    Cache,
+    CacheOptions,
+    Freshness,
+    Loaded,
+    MemoryBackend,
+)
 from marketcache.cache.redis import RedisBackend
 from marketcache.clock import ManualClock
 from marketcache.clock import settle as settle_loop
@@ -181,6 +189,14 @@ def backend(
 
 
 MakeCache = Callable[..., Cache]
+INJECTED = frozenset(("clock", "backend", "admit", "on_load_error", "on_backend_error"))
+
+
+def cache_with(**arguments: Any) -> Cache:
+    """`Cache(CacheOptions(...), clock=..., ...)` from one set of keywords: options and
+    injected objects (INJECTED) together, as the tests like to write them."""
+    injected = {name: arguments.pop(name) for name in INJECTED if name in arguments}
+    return Cache(CacheOptions(**arguments), **injected)
 
 
 @pytest.fixture
@@ -192,7 +208,7 @@ async def make_cache(clock: ManualClock, backend: Backend | None) -> AsyncIterat
         options.setdefault("max_bytes", 1_000_000)
         options.setdefault("refresh_ahead", False)
         options.setdefault("backend", backend)
-        cache = Cache(clock=clock, **options)
+        cache = cache_with(clock=clock, **options)
         made.append(cache)
         return cache
 

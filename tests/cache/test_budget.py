@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from marketcache.cache import Cache, MemoryBackend
+from marketcache.cache import Cache, CacheOptions, MemoryBackend
+from marketcache.cache.admission import LoadRequest
 from marketcache.cache.budget import RateBudget
 from marketcache.clock import ManualClock, settle
 from marketcache.errors import RateLimited
@@ -45,32 +46,47 @@ async def test_replicas_count_one_budget_together(clock: ManualClock) -> None:
     assert budgets[1].spent() == 0
 
 
-async def test_background_loads_back_off_and_refresh_ahead_pauses_as_the_budget_fills(
+def ask(*, background: bool = False, ahead: bool = False, in_demand: bool = False) -> LoadRequest:
+    """A load as the cache would present it to the budget."""
+    return LoadRequest("k", background, ahead, in_demand, cold=not background, requester=None)
+
+
+FIRST_ASK = ask()
+ASKED_TWICE = ask(in_demand=True)
+REFRESH = ask(background=True, in_demand=True)  # a stale read's refresh
+AHEAD = ask(background=True, ahead=True, in_demand=True)
+
+
+async def test_past_pause_at_only_refreshes_of_read_keys_and_keys_asked_twice_load(
     clock: ManualClock,
 ) -> None:
     weight = Weight()
     pauses: list[bool] = []
     budget = RateBudget(100, clock=clock, weight_total=weight, pause_at=0.8, on_pause=pauses.append)
-    assert budget.admit("k", background=True) is None
+    assert all(budget.admit(r) is None for r in (FIRST_ASK, ASKED_TWICE, REFRESH, AHEAD))
     weight.total = 80
     await budget.tick()
-    assert pauses == [True]
-    assert budget.admit("k", background=False) is None  # requests still load
-    refused = budget.admit("k", background=True)
-    assert isinstance(refused, RateLimited)
+    assert pauses == [True]  # refresh-ahead pauses
+    assert budget.admit(REFRESH) is None  # a key clients read comes first
+    assert budget.admit(ASKED_TWICE) is None
+    assert isinstance(budget.admit(FIRST_ASK), RateLimited)  # nobody asked for it twice
+    assert isinstance(budget.admit(AHEAD), RateLimited)  # speculative
     weight.total = 100
-    assert isinstance(budget.admit("k", background=False), RateLimited)
-    assert budget.refused == 2
+    for request in (REFRESH, ASKED_TWICE):
+        assert isinstance(budget.admit(request), RateLimited)  # at the limit: nothing
+    assert budget.refused == 4
     await clock.advance(60.0)
     await budget.tick()
     assert pauses == [True, False]
-    assert budget.admit("k", background=True) is None
+    assert budget.admit(FIRST_ASK) is None
 
 
 async def test_at_the_limit_a_request_is_served_stale_or_refused(clock: ManualClock) -> None:
     weight = Weight()
     budget = RateBudget(100, clock=clock, weight_total=weight)
-    cache = Cache(max_bytes=100_000, clock=clock, refresh_ahead=False, admit=budget.admit)
+    cache = Cache(
+        CacheOptions(max_bytes=100_000, refresh_ahead=False), clock=clock, admit=budget.admit
+    )
     gate = Gate()
     await cache.get_or_load("old", gate, FR)
     weight.total = 100

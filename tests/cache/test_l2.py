@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from marketcache.cache import MISSING, BackendEntry, Cache, MemoryBackend
+from marketcache.cache import MISSING, BackendEntry, Cache, CacheOptions, MemoryBackend
 from marketcache.clock import ManualClock, settle
 
 from .conftest import FR, BrokenBackend, Gate
+
+SMALL = CacheOptions(max_bytes=100_000, refresh_ahead=False)
 
 
 async def test_memory_backend_expires_on_its_clock(clock: ManualClock) -> None:
@@ -32,8 +34,8 @@ async def test_memory_backend_expires_on_its_clock(clock: ManualClock) -> None:
 
 async def test_a_replica_reads_what_another_loaded(clock: ManualClock) -> None:
     shared = MemoryBackend(clock)
-    first = Cache(max_bytes=100_000, clock=clock, backend=shared, refresh_ahead=False)
-    second = Cache(max_bytes=100_000, clock=clock, backend=shared, refresh_ahead=False)
+    first = Cache(SMALL, clock=clock, backend=shared)
+    second = Cache(SMALL, clock=clock, backend=shared)
     gate = Gate()
     loaded = await first.get_or_load("k", gate, FR)
     await settle()  # the L2 write happens behind the waiters
@@ -53,8 +55,8 @@ async def test_a_stale_l2_value_is_served_at_once_and_refreshed_behind(
     clock: ManualClock,
 ) -> None:
     shared = MemoryBackend(clock)
-    first = Cache(max_bytes=100_000, clock=clock, backend=shared, refresh_ahead=False)
-    second = Cache(max_bytes=100_000, clock=clock, backend=shared, refresh_ahead=False)
+    first = Cache(SMALL, clock=clock, backend=shared)
+    second = Cache(SMALL, clock=clock, backend=shared)
     gate = Gate()
     await first.get_or_load("k", gate, FR)
     await settle()
@@ -74,11 +76,9 @@ async def test_broken_backend_degrades_to_l1_without_raising(clock: ManualClock)
     broken = BrokenBackend()
     reported: list[tuple[str, BaseException]] = []
     cache = Cache(
-        max_bytes=100_000,
+        CacheOptions(max_bytes=100_000, refresh_ahead=False, backend_retry=5.0),
         clock=clock,
         backend=broken,
-        refresh_ahead=False,
-        backend_retry=5.0,
         on_backend_error=lambda op, exc: reported.append((op, exc)),
     )
     gate = Gate()

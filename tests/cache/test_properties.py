@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marketcache.cache import Cache, Freshness, MemoryBackend, Result
+from marketcache.cache import Cache, CacheOptions, Freshness, MemoryBackend, Result
 from marketcache.clock import ManualClock, settle
 from marketcache.errors import ExchangeUnavailable, LoadTimeout
 
@@ -96,13 +96,15 @@ op_st = st.one_of(
 async def play(ops: list[tuple[object, ...]], with_l2: bool) -> None:
     clock = ManualClock()
     cache = Cache(
-        max_bytes=MAX_BYTES,
+        CacheOptions(
+            max_bytes=MAX_BYTES,
+            max_entry_share=0.5,
+            wait_deadline=2.0,
+            load_timeout=5.0,
+            refresh_ahead=True,
+            refresh_tick=0.5,
+        ),
         clock=clock,
-        max_entry_share=0.5,
-        wait_deadline=2.0,
-        load_timeout=5.0,
-        refresh_ahead=True,
-        refresh_tick=0.5,
         backend=MemoryBackend(clock) if with_l2 else None,
     )
     world = World(clock, cache)

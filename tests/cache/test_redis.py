@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from marketcache.cache import MISSING, BackendEntry, Cache
+from marketcache.cache import MISSING, BackendEntry, Cache, CacheOptions
 from marketcache.cache.redis import FORMAT, RedisBackend, decode_entry, encode_entry
 from marketcache.clock import SystemClock
 from marketcache.errors import BackendUnavailable
@@ -86,12 +86,11 @@ async def test_redis_down_degrades_to_l1_and_l2_resumes_when_it_returns(
     backend = make_redis(url=own_redis.url, timeout=0.2, reconnect_max=0.2)
     reported: list[str] = []
     cache = Cache(
-        max_bytes=100_000,
+        CacheOptions(
+            max_bytes=100_000, refresh_ahead=False, backend_retry=0.1, backend_retry_max=0.2
+        ),
         clock=clock,
         backend=backend,
-        refresh_ahead=False,
-        backend_retry=0.1,
-        backend_retry_max=0.2,
         on_backend_error=lambda op, exc: reported.append(op),
     )
     await cache.start()

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from marketcache.cache import Cache, MemoryBackend
+from marketcache.cache import Cache, CacheOptions, MemoryBackend
 from marketcache.cache.backend import SharedBackend
 from marketcache.cache.redis import RedisBackend
 from marketcache.clock import ManualClock, SystemClock
 from marketcache.errors import LoadTimeout
 
-from .conftest import FR, Gate, settle
+from .conftest import FR, Gate, cache_with, settle
 
 Replicas = Callable[..., list[Cache]]
 
@@ -43,7 +43,7 @@ async def replicas(
         options.setdefault("refresh_ahead", False)
         options.setdefault("lease_ttl", 3.0)
         for _ in range(count):
-            cache = Cache(clock=clock, backend=backend(), **options)
+            cache = cache_with(clock=clock, backend=backend(), **options)
             made.append(cache)
             await cache.start()
         await until(lambda: all(c.backend_state()["channel"] for c in made))
@@ -119,7 +119,9 @@ async def test_a_dead_lease_holder_is_taken_over_after_its_lease_expires(
 ) -> None:
     """The holder's lease is taken by hand (a replica that died mid-load never releases it)."""
     shared = MemoryBackend(clock)
-    cache = Cache(max_bytes=100_000, clock=clock, backend=shared.peer(), lease_ttl=3.0)
+    cache = Cache(
+        CacheOptions(max_bytes=100_000, lease_ttl=3.0), clock=clock, backend=shared.peer()
+    )
     await cache.start()
     token = await shared.acquire("k", 3.0)
     assert token is not None

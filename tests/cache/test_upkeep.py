@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from marketcache.cache import Freshness
-from marketcache.cache.upkeep import TokenBucket
+from marketcache.cache.bucket import TokenBucket
 from marketcache.clock import ManualClock, settle
 
 from .conftest import FR, Gate, MakeCache

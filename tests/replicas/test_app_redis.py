@@ -36,7 +36,8 @@ async def test_stats_and_health_show_l1_and_l2_apart(
     assert l1["entries"] == data["cache_stats"]["entries"]
     assert (l2["enabled"], l2["shared"], l2["state"], l2["errors"]) == (True, True, "up", 0)
     assert l2["get_latency_ms"]["samples"] >= 1
-    assert l2["rate_budget"]["limit"] == harness.settings.exchange_weight_limit
+    budget = data["upstream"]["rate_budget"]  # with Redis: shared by the replicas
+    assert (budget["limit"], budget["shared"]) == (harness.settings.exchange_weight_limit, True)
     health = (await harness.client.get("/health")).json()
     assert health["cache_levels"]["l2"]["state"] == "up"
     assert health["cache_levels"]["l1"]["entries"] == l1["entries"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from marketcache import keys
-from marketcache.cache import Cache
+from marketcache.cache import Cache, CacheOptions
 from marketcache.clock import ManualClock, settle
 from marketcache.config import Settings
 from marketcache.freshness import MarketFreshness
@@ -44,7 +44,7 @@ def setup() -> tuple[ManualClock, TimelineSource, MarketData]:
     clock = ManualClock(start=(START_MS + 5000 * STEP_MS + 10_000) / 1000)
     source = TimelineSource(clock)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    cache = Cache(max_bytes=64 * 1024 * 1024, clock=clock, refresh_ahead=False)
+    cache = Cache(CacheOptions(max_bytes=64 * 1024 * 1024, refresh_ahead=False), clock=clock)
     return clock, source, MarketData(source, cache, MarketFreshness.from_settings(settings), clock)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import orjson
 import pytest
 
-from marketcache.cache import Cache
+from marketcache.cache import Cache, CacheOptions
 from marketcache.clock import ManualClock
 from marketcache.config import Settings
 from marketcache.freshness import MarketFreshness
@@ -31,7 +31,11 @@ class NoTakerSource(FakeSource):
 
 def market_data(source: FakeSource, clock: ManualClock, cached: bool = True) -> MarketData:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    cache = Cache(max_bytes=16 * 1024 * 1024, clock=clock, refresh_ahead=False) if cached else None
+    cache = (
+        Cache(CacheOptions(max_bytes=16 * 1024 * 1024, refresh_ahead=False), clock=clock)
+        if cached
+        else None
+    )
     return MarketData(source, cache, MarketFreshness.from_settings(settings), clock)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import ORJSONResponse
@@ -21,8 +21,6 @@ from marketcache.api.fastpath import HitFastPath
 from marketcache.api.observe import ObserveRequests
 from marketcache.api.routes import admin, batch, docs, health, index, market, markets, monitoring
 from marketcache.api.runtime import Reachability, Runtime
-from marketcache.cache import Cache
-from marketcache.cache.budget import RateBudget
 from marketcache.clock import Clock, SystemClock
 from marketcache.config import Settings
 from marketcache.dashboard import routes as dashboard
@@ -30,9 +28,7 @@ from marketcache.freshness import MarketFreshness
 from marketcache.monitoring.monitor import Monitor
 from marketcache.service import MarketData
 from marketcache.sources.base import Source
-
-if TYPE_CHECKING:
-    from marketcache.cache.redis import RedisBackend
+from marketcache.wiring import build_backend, build_budget, build_cache
 
 log = logging.getLogger("marketcache")
 
@@ -44,67 +40,6 @@ def default_source(settings: Settings) -> Source:
     from marketcache.sources.ccxt import CcxtSource
 
     return CcxtSource.from_settings(settings)
-
-
-def build_backend(settings: Settings) -> RedisBackend | None:
-    """Redis as L2 when REDIS_URL is set (and the cache is on); otherwise L1 alone."""
-    if settings.no_cache or not settings.redis_url:
-        return None
-    from marketcache.cache.redis import RedisBackend
-
-    return RedisBackend(
-        settings.redis_url,
-        prefix=settings.redis_prefix,
-        timeout=settings.redis_timeout_ms / 1000,
-        reconnect_max=settings.redis_retry_max_s,
-    )
-
-
-def build_budget(
-    settings: Settings, clock: Clock, source: Source, backend: RedisBackend | None
-) -> RateBudget | None:
-    """The exchange's rate budget shared by the replicas (only with Redis)."""
-    if backend is None:
-        return None
-    return RateBudget(
-        settings.exchange_weight_limit,
-        clock=clock,
-        weight_total=lambda: source.stats.total_weight,
-        backend=backend,
-        pause_at=settings.budget_pause_at,
-    )
-
-
-def build_cache(
-    settings: Settings,
-    clock: Clock,
-    backend: RedisBackend | None = None,
-    budget: RateBudget | None = None,
-) -> Cache | None:
-    """The cache the settings ask for, or None for the original, uncached service."""
-    if settings.no_cache:
-        return None
-    cache = Cache(
-        backend=backend,
-        backend_retry=settings.redis_retry_s,
-        backend_retry_max=settings.redis_retry_max_s,
-        lease_ttl=settings.redis_lease_ttl_s,
-        admit=budget.admit if budget is not None else None,
-        max_bytes=settings.cache_max_bytes,
-        clock=clock,
-        eviction=settings.cache_eviction,
-        max_entry_share=settings.cache_max_entry_share,
-        wait_deadline=settings.cache_wait_deadline_s,
-        stale_grace=settings.cache_stale_grace,
-        stale_wait=settings.cache_stale_wait_s,
-        refresh_ahead=settings.refresh_ahead,
-        refresh_loads_per_s=settings.refresh_ahead_loads_per_s,
-        refresh_concurrency=settings.refresh_ahead_concurrency,
-        purge_interval=settings.purge_interval_s,
-    )
-    if budget is not None:
-        budget.on_pause(lambda paused: setattr(cache, "refresh_paused", paused))
-    return cache
 
 
 def create_app(

@@ -19,6 +19,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marketcache.api.runtime import Runtime
+from marketcache.cache.requester import acting_for
 from marketcache.endpoints import BY_PATH
 
 RECEIVED_AT = "marketcache.received_at"  # set by commands/protocol.py
@@ -99,8 +100,12 @@ class ObserveRequests:
                         header_cache = value.decode("latin-1")
             await send(message)
 
+        client = scope.get("client")
         try:
-            await self.app(scope, receive, send_observed)
+            # the cache budgets this client's cold loads (CLIENT_COLD_LOADS_PER_MIN); its
+            # warming too, so /cache/warm costs no more upstream than its own requests
+            with acting_for(client[0] if client else None):
+                await self.app(scope, receive, send_observed)
         finally:
             symbol = state.get("symbol")
             observe(

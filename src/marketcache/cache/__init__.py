@@ -6,6 +6,7 @@ It knows nothing of markets: keys are strings, values are bytes.
 from marketcache.cache.backend import MISSING, Backend, BackendEntry, MemoryBackend, Missing
 from marketcache.cache.cache import Cache
 from marketcache.cache.entry import Freshness, Loaded, Loader, Result, Status
+from marketcache.cache.options import CacheOptions
 from marketcache.cache.stats import CacheStats, TaskState
 from marketcache.cache.store import ENTRY_OVERHEAD, Store, entry_size
 from marketcache.errors import CacheOverloaded
@@ -16,6 +17,7 @@ __all__ = [
     "Backend",
     "BackendEntry",
     "Cache",
+    "CacheOptions",
     "CacheOverloaded",
     "CacheStats",
     "Freshness",

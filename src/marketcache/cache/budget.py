@@ -1,12 +1,15 @@
-"""The exchange's rate budget (request weight per minute), counted for every replica together.
+"""The exchange's rate budget (request weight per minute), in process or for every replica.
 
-Each replica adds the weight it spent upstream to a counter of the current
-minute in the shared L2 (INCRBY on a key that expires with its window) and
-reads back the total of all replicas. As the total fills the budget, background
-loads back off: refresh-ahead pauses and background refreshes and warming wait
-from `pause_at` on; at the limit no load goes upstream at all, so a request is
-served stale when it can (otherwise a 429 with the seconds left in the minute).
-Without L2, or while it is down, the replica counts its own weight alone.
+Without a shared L2 the process counts the weight it spent upstream; with one,
+each replica adds its weight to a counter of the current minute in L2 (INCRBY
+on a key that expires with its window) and reads back the total of all
+replicas (while L2 is down, it counts its own alone). As the total fills the
+budget, what nobody is waiting for gives way first. From `pause_at` on:
+refresh-ahead pauses, warming waits, and a key's first ask (a load not in
+demand, see admission.py) is refused, while refreshes of keys clients read and
+loads of keys asked for twice go on; at the limit no load goes upstream at all,
+so a request is served stale when it can (otherwise a 429 with the seconds left
+in the minute). Each client's own cold loads are bounded apart (cold_loads.py).
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from marketcache.cache.admission import LoadRequest
 from marketcache.cache.backend import SharedBackend
+from marketcache.cache.cold_loads import ColdLoadBudget
 from marketcache.cache.stats import TaskState
 from marketcache.clock import Clock
 from marketcache.errors import RateLimited
@@ -37,6 +42,7 @@ class RateBudget:
         window: float = 60.0,
         interval: float = 0.25,
         on_pause: Callable[[bool], None] | None = None,
+        cold_loads: ColdLoadBudget | None = None,
     ) -> None:
         if limit <= 0 or not 0 < pause_at <= 1 or window <= 0 or interval <= 0:
             raise ValueError("limit, window and interval must be > 0, pause_at in (0, 1]")
@@ -48,6 +54,7 @@ class RateBudget:
         self._weight_total = weight_total
         self._backend = backend
         self._on_pause = on_pause
+        self.cold_loads = cold_loads  # each client's share, kept here to be reported with it
         self._window_id = self._window_of(clock.now())
         self._counted = weight_total()  # weight already added to the counter
         self.used = 0  # all replicas, this window, as last known
@@ -77,17 +84,22 @@ class RateBudget:
         """Seconds until the current window ends."""
         return (self._window_id + 1) * self.window - self._clock.now()
 
-    def admit(self, key: str, background: bool) -> Exception | None:
-        """The cache's admit hook: refuse a background load from `pause_at`, any at the limit."""
+    def admit(self, request: LoadRequest) -> Exception | None:
+        """The cache's admit hook: past `pause_at`, only refreshes of keys being read and
+        loads in demand; at the limit, nothing."""
         fill = self.fill
-        if fill >= 1.0 or (background and fill >= self.pause_at):
+        if fill >= 1.0 or (fill >= self.pause_at and not self._has_priority(request)):
             self.refused += 1
             return RateLimited(
-                f"exchange request weight {self.spent()}/{self.limit} spent this minute "
-                f"by all replicas; not loading {key!r}",
+                "exchange rate budget spent for this minute",
                 retry_after=round(max(self.seconds_left(), 0.0), 1) or None,
             )
         return None
+
+    @staticmethod
+    def _has_priority(request: LoadRequest) -> bool:
+        """A refresh a read asked for, or a load asked for twice (not refresh-ahead)."""
+        return not request.ahead and (request.background or request.in_demand)
 
     async def room(self) -> None:
         """Wait while the budget is past `pause_at` (warming calls this before each symbol)."""
@@ -163,4 +175,5 @@ class RateBudget:
             "shared": self.shared,
             "refused": self.refused,
             "seconds_left": round(max(self.seconds_left(), 0.0), 1),
+            "client_cold_loads": None if self.cold_loads is None else self.cold_loads.to_dict(),
         }

@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import Any, Literal
+from typing import Any
 
+from marketcache.cache.admission import AdmitHook, Demand
 from marketcache.cache.backend import Backend
 from marketcache.cache.entry import (
     Entry,
@@ -26,13 +27,14 @@ from marketcache.cache.entry import (
     make_result,
 )
 from marketcache.cache.fanout import Fanout
-from marketcache.cache.flight import wait_done
 from marketcache.cache.l2 import BackendErrorHook, GuardedBackend
 from marketcache.cache.lease import Leases
-from marketcache.cache.loading import AdmitHook, LoadErrorHook, Loads
-from marketcache.cache.stats import CacheStats, Counters, TaskState
+from marketcache.cache.loading import LoadErrorHook, Loads
+from marketcache.cache.options import CacheOptions
+from marketcache.cache.stats import CacheStats, Counters, TaskState, snapshot
 from marketcache.cache.store import Store
 from marketcache.cache.upkeep import Upkeep
+from marketcache.cache.waiting import wait_done
 from marketcache.clock import Clock, SystemClock
 from marketcache.errors import CacheOverloaded, LoadTimeout
 
@@ -44,64 +46,40 @@ class Cache:
 
     def __init__(
         self,
+        options: CacheOptions | None = None,
         *,
-        max_bytes: int,
         clock: Clock | None = None,
-        eviction: Literal["lru", "sieve", "s3fifo"] = "sieve",
-        max_entry_share: float = 0.1,
-        wait_deadline: float = 10.0,
-        refresh_ahead: bool = True,
-        refresh_loads_per_s: float = 5.0,
-        refresh_concurrency: int = 4,
-        purge_interval: float = 5.0,
         backend: Backend | None = None,
+        admit: AdmitHook | None = None,
+        admit_cold: AdmitHook | None = None,
         on_load_error: LoadErrorHook | None = None,
         on_backend_error: BackendErrorHook | None = None,
-        max_waiters: int = 1000,
-        load_timeout: float | None = 60.0,
-        error_backoff: float = 1.0,
-        refresh_at: float = 0.85,
-        refresh_tick: float = 0.1,
-        backend_retry: float = 5.0,
-        backend_retry_max: float | None = None,
-        lease_ttl: float = 5.0,
-        admit: AdmitHook | None = None,
-        stale_grace: float | None = None,
-        stale_wait: float = 1.0,
     ) -> None:
-        if not 0 < refresh_at < 1:
-            raise ValueError("refresh_at is a share of the fresh window, in (0, 1)")
-        if refresh_concurrency < 1 or max_waiters < 1 or purge_interval <= 0:
-            raise ValueError("refresh_concurrency, max_waiters and purge_interval must be > 0")
+        self.options = o = options if options is not None else CacheOptions()
         self._clock: Clock = clock or SystemClock()
-        self._store = Store(max_bytes, eviction, max_entry_share)
+        self._store = Store(o.max_bytes, o.eviction, o.max_entry_share)
         self._entries = self._store.entries  # the hit path reads these two directly
         self._touch = self._store.policy.access
         self._counters = Counters()
-        self._wait_deadline = wait_deadline
-        self._max_waiters = max_waiters
-        # Stale-while-revalidate grace, as a share of each entry's fresh window: past
-        # fresh + grace × fresh, a read waits up to `stale_wait` for the reload and is
-        # served stale only if the exchange is slow or failing (stale-if-error keeps the
-        # whole stale window). None: every stale read is served at once (plain SWR).
-        if stale_grace is not None and stale_grace < 0:
-            raise ValueError("stale_grace is a share of the fresh window, >= 0")
-        self._stale_grace = stale_grace
-        self._stale_wait = stale_wait
+        self._wait_deadline = o.wait_deadline
+        self._max_waiters = o.max_waiters
+        self._stale_grace = o.stale_grace  # see CacheOptions
+        self._stale_wait = o.stale_wait
+        self._demand = Demand(o.demand_window, o.demand_keys)
         self._backend = (
             GuardedBackend(
                 backend,
                 self._clock,
                 self._counters,
-                backend_retry,
+                o.backend_retry,
                 on_backend_error,
-                backend_retry_max,
+                o.backend_retry_max,
             )
             if backend is not None
             else None
         )
         self._leases = (
-            Leases(self._backend, self._clock, self._counters, lease_ttl)
+            Leases(self._backend, self._clock, self._counters, o.lease_ttl)
             if self._backend is not None and self._backend.shared is not None
             else None
         )
@@ -112,8 +90,11 @@ class Cache:
             self._backend,
             leases=self._leases,
             admit=admit,
-            load_timeout=load_timeout,
-            error_backoff=error_backoff,
+            admit_cold=admit_cold,
+            load_timeout=o.load_timeout,
+            hedge_factor=o.hedge_factor,
+            hedge_min=o.hedge_min,
+            error_backoff=o.error_backoff,
             on_load_error=on_load_error,
         )
         self._flights = self._loads.flights
@@ -123,12 +104,12 @@ class Cache:
             self._flights,
             expire=self._loads.expire,
             refresh=self._loads.refresh_ahead,
-            purge_interval=purge_interval,
-            refresh_ahead=refresh_ahead,
-            refresh_at=refresh_at,
-            refresh_tick=refresh_tick,
-            loads_per_s=refresh_loads_per_s,
-            concurrency=refresh_concurrency,
+            purge_interval=o.purge_interval,
+            refresh_ahead=o.refresh_ahead,
+            refresh_at=o.refresh_at,
+            refresh_tick=o.refresh_tick,
+            loads_per_s=o.refresh_loads_per_s,
+            concurrency=o.refresh_concurrency,
         )
         self._loads.on_stored(self._upkeep.scheduled)
         self._side_tasks: set[asyncio.Task[None]] = set()
@@ -243,7 +224,10 @@ class Cache:
         leader = flight is None
         status: Status = "miss" if leader else "coalesced"
         if flight is None:
-            flight = self._loads.start(key, loader, freshness, background=False)
+            asked_before = self._demand.missed(key, self._clock.now())
+            flight = self._loads.start(
+                key, loader, freshness, background=False, demanded=asked_before or stale is not None
+            )
         elif flight.waiters >= self._max_waiters:
             if stale is not None:  # enough callers wait already: this one takes the stale copy
                 return self._serve_stale(stale, self._clock.now())
@@ -278,15 +262,7 @@ class Cache:
             return Result(outcome.value, status, now - outcome.stored_at, outcome.stored_at)
         finally:
             flight.waiters -= 1
-            counters.lookups += 1
-            if status == "miss":
-                counters.misses += 1
-            elif status == "coalesced":
-                counters.coalesced += 1
-            elif status == "hit":
-                counters.hits += 1
-            else:
-                counters.stale_hits += 1
+            counters.served(status)
 
     # ---- invalidation --------------------------------------------------------------------
 
@@ -313,6 +289,7 @@ class Cache:
         self._loads.forget_all()
         removed = self._store.clear()
         self._upkeep.clear()
+        self._demand.clear()
         self._counters.invalidations += removed
         if self._backend is not None:
             self._spawn(self._backend.clear())
@@ -369,57 +346,28 @@ class Cache:
     @property
     def stats(self) -> CacheStats:
         """A snapshot of the counters and occupancy (cheap: no scan)."""
-        c = self._counters
         store = self._store
-        return CacheStats(
-            lookups=c.lookups,
-            hits=c.hits,
-            stale_hits=c.stale_hits,
-            misses=c.misses,
-            coalesced=c.coalesced,
-            loads=c.loads,
-            load_errors=c.load_errors,
-            refreshes=c.refreshes,
-            refresh_ahead=c.refresh_ahead,
+        return snapshot(
+            self._counters,
             evictions=store.evictions,
-            expirations=c.expirations,
-            invalidations=c.invalidations,
             rejected=store.rejected,
-            timeouts=c.timeouts,
-            waiters_refused=c.waiters_refused,
-            backend_hits=c.backend_hits,
-            backend_errors=c.backend_errors,
-            backend_available=self._backend is not None and self._backend.healthy,
             in_flight=len(self._flights),
             entries=len(store),
             bytes=store.bytes,
             max_bytes=store.max_bytes,
-            lease_waits=c.lease_waits,
-            lease_takeovers=c.lease_takeovers,
-            lease_skips=c.lease_skips,
-            remote_loads=c.remote_loads,
-            fanout_updates=c.fanout_updates,
-            fanout_drops=c.fanout_drops,
+            backend_available=self._backend is not None and self._backend.healthy,
             backend_shared=self._leases is not None,
         )
 
     def backend_state(self) -> dict[str, Any]:
         """L2 as health reports show it: state, last error, recent get latency (ms)."""
-        guard = self._backend
-        if guard is None:
+        if self._backend is None:
             return {"enabled": False, "state": "off"}
-        latencies = sorted(guard.get_latencies)
-        state = "up" if guard.healthy else ("down" if not guard.available else "retrying")
-        return {
-            "enabled": True,
-            "shared": self._leases is not None,
-            "state": state,
-            "channel": None if self._fanout is None else self._fanout.channel_up,
-            "down_since": guard.down_since,
-            "last_error": guard.last_error,
-            "waiting_on_leases": 0 if self._leases is None else self._leases.parked,
-            "get_latency_ms": _latency_summary(latencies),
-        }
+        return self._backend.state(
+            shared=self._leases is not None,
+            channel=None if self._fanout is None else self._fanout.channel_up,
+            waiting_on_leases=0 if self._leases is None else self._leases.parked,
+        )
 
     def tasks(self) -> dict[str, TaskState]:
         """Each background task's state (runs, last run, errors), for health reports."""
@@ -439,19 +387,6 @@ class Cache:
 
     def __contains__(self, key: object) -> bool:
         return key in self._entries
-
-
-def _latency_summary(latencies: list[float]) -> dict[str, float | int]:
-    """Count, mean, p50 and p99 of sorted latencies (seconds), in ms."""
-    if not latencies:
-        return {"samples": 0, "avg": 0.0, "p50": 0.0, "p99": 0.0}
-    n = len(latencies)
-    return {
-        "samples": n,
-        "avg": round(sum(latencies) / n * 1000, 3),
-        "p50": round(latencies[n // 2] * 1000, 3),
-        "p99": round(latencies[min(n - 1, int(n * 0.99))] * 1000, 3),
-    }
 
 
 def _loop_running() -> bool:

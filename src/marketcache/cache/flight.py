@@ -1,16 +1,14 @@
-"""Single-flight loads: one load per key, its outcome shared by every waiter, with deadlines."""
+"""Single-flight loads: one load per key in progress, and the outcome every waiter shares."""
 
 from __future__ import annotations
 
 import asyncio
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
+from marketcache.cache.admission import LoadRequest
 from marketcache.cache.backend import BackendEntry
-
-if TYPE_CHECKING:
-    from marketcache.cache.lease import Lease
-from marketcache.clock import Clock
+from marketcache.cache.lease import Lease
 
 OutcomeKind = Literal["loaded", "backend", "remote", "stale", "error"]
 
@@ -59,9 +57,12 @@ class Flight:
     __slots__ = (
         "ahead",
         "background",
+        "demanded",
         "future",
         "key",
         "lease",
+        "parent",
+        "requester",
         "started_at",
         "store",
         "task",
@@ -74,6 +75,10 @@ class Flight:
         future: asyncio.Future[Outcome],
         background: bool,
         started_at: float = 0.0,
+        *,
+        demanded: bool = False,
+        parent: Flight | None = None,
+        requester: str | None = None,
     ) -> None:
         self.key = key
         self.started_at = started_at  # clock time the load began
@@ -84,20 +89,37 @@ class Flight:
         self.waiters = 0
         self.task: asyncio.Task[None] | None = None
         self.lease: Lease | None = None  # held while loading, given back after the L2 write
+        self.demanded = demanded  # asked for before (see admission.py); waiters add to it
+        self.parent = parent  # the load this one is made for (an answer's raw series), if any
+        self.requester = requester  # the client whose miss started it (None: internal)
 
+    def request(self, *, cold: bool) -> LoadRequest:
+        """This load as the admit hooks see it (`cold`: nothing of the key servable in L1)."""
+        return LoadRequest(
+            self.key,
+            background=self.refreshing,
+            ahead=self.speculative,
+            in_demand=self.in_demand,
+            cold=cold,
+            requester=self.requester,
+        )
 
-async def wait_done(future: asyncio.Future[Any], clock: Clock, seconds: float) -> bool:
-    """Wait for `future` at most `seconds` of `clock`; whether it is done.
+    @property
+    def refreshing(self) -> bool:
+        """A refresh, or a load made for one."""
+        return self.background or (self.parent is not None and self.parent.refreshing)
 
-    The future itself is never cancelled here: the load goes on for the others.
-    """
-    if future.done():
-        return True
-    if seconds <= 0:
-        return False
-    timer = asyncio.ensure_future(clock.sleep(seconds))
-    try:
-        await asyncio.wait((future, timer), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        timer.cancel()
-    return future.done()
+    @property
+    def speculative(self) -> bool:
+        """A refresh-ahead, or a load made for one."""
+        return self.ahead or (self.parent is not None and self.parent.speculative)
+
+    @property
+    def in_demand(self) -> bool:
+        """Asked for twice: see admission.py."""
+        return (
+            self.demanded
+            or self.background
+            or self.waiters >= 2
+            or (self.parent is not None and self.parent.in_demand)
+        )

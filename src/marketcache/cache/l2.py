@@ -24,10 +24,12 @@ class GuardedBackend:
     """A Backend whose failures are counted, reported and answered by a pause, never raised.
 
     After a failure the backend is left alone for `retry_after` seconds (the
-    cache runs on L1 alone meanwhile), then tried again; each failure in a row
-    doubles the pause, up to `retry_max`. `healthy` is False from a failure
-    until a call succeeds again (or the fan-out channel reconnects): that is
-    what the L2 alert watches.
+    cache runs on L1 alone meanwhile), then tried again; each failed try doubles
+    the pause, up to `retry_max`. Calls that were already under way when a pause
+    began (concurrent calls failing together, one timeout each) belong to the
+    same failure episode: they are counted, but neither extend nor double the
+    pause. `healthy` is False from a failure until a call succeeds again (or the
+    fan-out channel reconnects): that is what the L2 alert watches.
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class GuardedBackend:
         self._pause = retry_after
         self._on_error = on_error
         self._down_until = -math.inf
+        self._episode = 0  # bumped each time a pause begins
         self.healthy = True
         self.last_error: str | None = None
         self.down_since: float | None = None
@@ -58,17 +61,25 @@ class GuardedBackend:
         """False while the backend is paused after a failure."""
         return self._clock.now() >= self._down_until
 
-    def failed(self, operation: str, error: BaseException) -> None:
-        """Count a failure and pause the backend (also used by the fan-out channel)."""
+    def failed(self, operation: str, error: BaseException, episode: int | None = None) -> None:
+        """Count a failure and, unless it belongs to the episode already paused for, pause
+        the backend (`episode`: the one under way when the failed call began; the fan-out
+        channel, which has none, starts a pause only when none is running)."""
         now = self._clock.now()
         self._counters.backend_errors += 1
-        self._down_until = now + self._pause
         if self.healthy:
             self.down_since = now
         self.healthy = False
         self.last_error = f"{operation}: {type(error).__name__}: {error}"
-        log.warning("cache backend %s failed (%r); L1 only for %gs", operation, error, self._pause)
-        self._pause = min(self._pause * 2, self._retry_max)
+        if (episode is None or episode == self._episode) and now >= self._down_until:
+            self._episode += 1
+            self._down_until = now + self._pause
+            log.warning(
+                "cache backend %s failed (%r); L1 only for %gs", operation, error, self._pause
+            )
+            self._pause = min(self._pause * 2, self._retry_max)
+        else:
+            log.debug("cache backend %s failed (%r) in the same episode", operation, error)
         if self._on_error is not None:
             try:
                 self._on_error(operation, error)
@@ -84,13 +95,29 @@ class GuardedBackend:
         self._pause = self._retry_after
         self._down_until = -math.inf
 
+    def state(
+        self, *, shared: bool, channel: bool | None, waiting_on_leases: int
+    ) -> dict[str, Any]:
+        """As health reports show it: up, down or retrying, the last error, get latency (ms)."""
+        return {
+            "enabled": True,
+            "shared": shared,
+            "state": "up" if self.healthy else ("down" if not self.available else "retrying"),
+            "channel": channel,
+            "down_since": self.down_since,
+            "last_error": self.last_error,
+            "waiting_on_leases": waiting_on_leases,
+            "get_latency_ms": latency_summary(sorted(self.get_latencies)),
+        }
+
     async def _call(self, operation: str, work: Callable[[], Awaitable[T]], default: T) -> T:
         if not self.available:
             return default
+        episode = self._episode
         try:
             result = await work()
         except Exception as exc:
-            self.failed(operation, exc)
+            self.failed(operation, exc, episode)
             return default
         if not self.healthy:
             self.recovered()
@@ -158,3 +185,16 @@ class GuardedBackend:
         assert self.shared is not None
         shared = self.shared
         return await self._call("incr", lambda: shared.incr(name, amount, ttl), None)
+
+
+def latency_summary(latencies: list[float]) -> dict[str, float | int]:
+    """Count, mean, p50 and p99 of sorted latencies (seconds), in ms."""
+    if not latencies:
+        return {"samples": 0, "avg": 0.0, "p50": 0.0, "p99": 0.0}
+    n = len(latencies)
+    return {
+        "samples": n,
+        "avg": round(sum(latencies) / n * 1000, 3),
+        "p50": round(latencies[n // 2] * 1000, 3),
+        "p99": round(latencies[min(n - 1, int(n * 0.99))] * 1000, 3),
+    }

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from marketcache.cache.backend import BackendEntry
-from marketcache.cache.flight import wait_done
 from marketcache.cache.l2 import GuardedBackend
 from marketcache.cache.stats import Counters
+from marketcache.cache.waiting import wait_done
 from marketcache.clock import Clock
 
 log = logging.getLogger(__name__)

@@ -8,15 +8,20 @@ background refresh leaves the key to the replica that holds the lease.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
 from collections.abc import Callable
+from contextvars import ContextVar
 
+from marketcache.cache.admission import AdmitHook
 from marketcache.cache.backend import BackendEntry
 from marketcache.cache.entry import Entry, Freshness, Loaded, Loader, windows
-from marketcache.cache.flight import Flight, Outcome, wait_done
+from marketcache.cache.flight import Flight, Outcome
+from marketcache.cache.hedge import GaveUp, LoadTimes, run_hedged
 from marketcache.cache.l2 import GuardedBackend
 from marketcache.cache.lease import GAVE_UP, Lease, Leases
+from marketcache.cache.requester import REQUESTER
 from marketcache.cache.stats import Counters
 from marketcache.cache.store import Store
 from marketcache.clock import Clock
@@ -25,9 +30,8 @@ from marketcache.errors import CacheError, LoadTimeout
 log = logging.getLogger(__name__)
 
 LoadErrorHook = Callable[[str, BaseException], None]
-AdmitHook = Callable[[str, bool], Exception | None]
-"""Asked before each loader call (key, background): an error refuses the load (e.g. the
-exchange's rate budget is spent); it is then handled like the loader's own failure."""
+_CURRENT_FLIGHT: ContextVar[Flight | None] = ContextVar("marketcache_flight", default=None)
+"""The flight whose task runs now: a load started from inside it is made on its behalf."""
 
 
 class Loads:
@@ -48,7 +52,10 @@ class Loads:
         *,
         leases: Leases | None = None,
         admit: AdmitHook | None = None,
+        admit_cold: AdmitHook | None = None,
         load_timeout: float | None,
+        hedge_factor: float | None = None,
+        hedge_min: float = 0.5,
         error_backoff: float,
         on_load_error: LoadErrorHook | None,
     ) -> None:
@@ -59,7 +66,11 @@ class Loads:
         self._backend = backend
         self._leases = leases
         self._admit = admit
+        self._admit_cold = admit_cold
         self._load_timeout = load_timeout
+        self._hedge_factor = hedge_factor
+        self._hedge_min = hedge_min
+        self._times = LoadTimes()
         self._error_backoff = error_backoff
         self._on_load_error = on_load_error
         self._on_stored: Callable[[Entry], None] = lambda entry: None
@@ -80,12 +91,35 @@ class Loads:
         self._store.remove(entry.key)
         self._counters.expirations += 1
 
-    def start(self, key: str, loader: Loader, freshness: Freshness, *, background: bool) -> Flight:
-        """Start the load of `key` (there is no flight for it yet)."""
+    def start(
+        self,
+        key: str,
+        loader: Loader,
+        freshness: Freshness,
+        *,
+        background: bool,
+        demanded: bool = False,
+    ) -> Flight:
+        """Start the load of `key` (there is no flight for it yet).
+
+        A background load runs for nobody: the requester of the read that started
+        it is not charged for it, nor for the loads it makes.
+        """
         loop = asyncio.get_running_loop()
-        flight = Flight(key, loop.create_future(), background, self._clock.now())
+        context = contextvars.copy_context()
+        if background:
+            context.run(REQUESTER.set, None)
+        flight = Flight(
+            key,
+            loop.create_future(),
+            background,
+            self._clock.now(),
+            demanded=demanded,
+            parent=_CURRENT_FLIGHT.get(),
+            requester=context.run(REQUESTER.get),
+        )
         self.flights[key] = flight
-        task = loop.create_task(self._run_flight(flight, loader, freshness))
+        task = loop.create_task(self._run_flight(flight, loader, freshness), context=context)
         flight.task = task
         self._load_tasks.add(task)
         task.add_done_callback(self._load_tasks.discard)
@@ -95,6 +129,7 @@ class Loads:
         return flight
 
     async def _run_flight(self, flight: Flight, loader: Loader, freshness: Freshness) -> None:
+        _CURRENT_FLIGHT.set(flight)  # this task's context only
         try:
             try:
                 outcome = await self._produce(flight, loader, freshness)
@@ -147,17 +182,17 @@ class Loads:
             settled = await self._claim(flight, l2_stale, loader, freshness)
             if settled is not None:
                 return settled
+        refused = self._admission(flight)
+        if refused is not None:
+            counters.loads_refused += 1
+            return self._fallback(flight, refused, l2_stale, loader, freshness)
         counters.loads += 1
         if flight.background:
             counters.refreshes += 1
             if flight.ahead:
                 counters.refresh_ahead += 1
         try:
-            if self._admit is not None:
-                refused = self._admit(key, flight.background)
-                if refused is not None:
-                    raise refused
-            raw = await self._call_loader(key, loader)
+            raw = await self._call_loader(flight, loader)
             as_of: float | None = None
             if isinstance(raw, Loaded):
                 value, freshness, as_of = raw.value, raw.freshness, raw.as_of
@@ -177,6 +212,27 @@ class Loads:
         outcome = Outcome("loaded", value, stored_at, stale_until)
         outcome.written = loaded
         return outcome
+
+    def _admission(self, flight: Flight) -> Exception | None:
+        """Ask the admit hooks about the loader call `flight` is about to make: None, or
+        the refusal. The cold-load hook hears only of loads a client waits for with
+        nothing of the key servable in L1 (not of hits, coalesced waits or refreshes)."""
+        if self._admit is None and self._admit_cold is None:
+            return None
+        key = flight.key
+        entry = self._entries.get(key)
+        cold = entry is None or self._clock.now() >= entry.stale_until
+        request = flight.request(cold=cold)
+        if self._admit is not None and (refused := self._admit(request)) is not None:
+            return refused
+        if (
+            self._admit_cold is not None
+            and request.requester is not None
+            and request.cold
+            and not request.background
+        ):
+            return self._admit_cold(request)
+        return None
 
     async def _claim(
         self,
@@ -221,19 +277,38 @@ class Loads:
         self._keep(flight, claim, loader, freshness)
         return Outcome("remote", claim.value, claim.stored_at, claim.stale_until)
 
-    async def _call_loader(self, key: str, loader: Loader) -> bytes | Loaded:
-        if self._load_timeout is None:
-            return await loader()
-        inner = asyncio.ensure_future(loader())
+    async def _call_loader(self, flight: Flight, loader: Loader) -> bytes | Loaded:
+        """The loader's value, hedged when the key is held and the call is slow (hedge.py)."""
+        key = flight.key
         try:
-            done = await wait_done(inner, self._clock, self._load_timeout)
-        except asyncio.CancelledError:
-            inner.cancel()
-            raise
-        if not done:
-            inner.cancel()
-            raise LoadTimeout(key, self._load_timeout)
-        return inner.result()
+            value, seconds = await run_hedged(
+                loader,
+                self._clock,
+                give_up_after=self._load_timeout,
+                hedge_after=self._hedge_after(flight),
+                may_hedge=lambda: self._may_hedge(flight),
+            )
+        except GaveUp:
+            assert self._load_timeout is not None
+            raise LoadTimeout(key, self._load_timeout) from None
+        self._times.record(key, seconds)
+        return value
+
+    def _hedge_after(self, flight: Flight) -> float | None:
+        """When a load of a held key gets a second attempt; None: never (cold, or unknown)."""
+        if self._hedge_factor is None or flight.key not in self._entries:
+            return None
+        typical = self._times.typical(flight.key)
+        if typical is None:
+            return None
+        return max(self._hedge_min, self._hedge_factor * typical)
+
+    def _may_hedge(self, flight: Flight) -> bool:
+        """Whether the second attempt may go (the rate budget is asked again)."""
+        if self._admit is not None and self._admit(flight.request(cold=False)) is not None:
+            return False
+        self._counters.hedges += 1
+        return True
 
     def _fallback(
         self,

@@ -14,22 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from marketcache.cache.stats import figures
 from marketcache.keys import RAW_KINDS
 from marketcache.monitoring.histogram import BINS
 
-CACHE_COUNTERS = (
-    "lookups",
-    "hits",
-    "stale_hits",
-    "misses",
-    "coalesced",
-    "loads",
-    "load_errors",
-    "refreshes",
-    "evictions",
-    "expirations",
-    "rejected",
-)
+CACHE_COUNTERS = tuple(figure.name for figure in figures("history", "counter"))
+"""The cache's counters a row holds (their increase over the period): see cache/stats.py."""
 
 FIELDS: tuple[str, ...] = (
     # requests (from the API)

@@ -17,7 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.process_collector import ProcessCollector
 
-from marketcache.cache.stats import CacheStats, TaskState
+from marketcache.cache.stats import CacheStats, TaskState, figures
 from marketcache.monitoring.alerts import Alert
 from marketcache.monitoring.memory import MemoryLimit
 from marketcache.sources.base import UpstreamStats
@@ -40,25 +40,6 @@ LATENCY_BUCKETS_S = (
     5.0,
     10.0,
 )
-CACHE_COUNTERS = {
-    "lookups": "get_or_load and peek calls that answered",
-    "hits": "lookups answered fresh",
-    "stale_hits": "lookups answered stale (stale-while-revalidate or stale-if-error)",
-    "misses": "lookups that started a load",
-    "coalesced": "lookups that waited on a load another caller started",
-    "loads": "loader calls, foreground and background",
-    "load_errors": "loader calls that failed",
-    "refreshes": "background loads (stale-triggered and refresh-ahead)",
-    "evictions": "entries evicted to stay under the memory bound",
-    "expirations": "entries dropped past their stale window",
-    "rejected": "values too large to store",
-}
-CACHE_GAUGES = {
-    "entries": "entries held",
-    "bytes": "bytes held, as counted against the bound",
-    "max_bytes": "the memory bound (CACHE_MAX_MEMORY_MB) in bytes",
-    "in_flight_loads": "loads running now",
-}
 
 
 class StatsCollector:
@@ -103,22 +84,10 @@ class StatsCollector:
         yield GaugeMetricFamily(
             f"{PREFIX}_cache_enabled", "1 when the cache is on", value=float(stats is not None)
         )
-        for name, doc in CACHE_COUNTERS.items():
-            value = float(getattr(stats, name)) if stats is not None else 0.0
-            yield CounterMetricFamily(f"{PREFIX}_cache_{name}", doc, value=value)
-        gauges = {
-            "entries": stats.entries if stats else 0,
-            "bytes": stats.bytes if stats else 0,
-            "max_bytes": stats.max_bytes if stats else 0,
-            "in_flight_loads": stats.in_flight if stats else 0,
-        }
-        for name, doc in CACHE_GAUGES.items():
-            yield GaugeMetricFamily(f"{PREFIX}_cache_{name}", doc, value=float(gauges[name]))
-        yield GaugeMetricFamily(
-            f"{PREFIX}_cache_l2_available",
-            "1 when the shared L2 (Redis) answers",
-            value=float(bool(stats and stats.backend_available)),
-        )
+        for figure in figures("metrics"):
+            value = float(getattr(stats, figure.name)) if stats is not None else 0.0
+            family = CounterMetricFamily if figure.kind == "counter" else GaugeMetricFamily
+            yield family(f"{PREFIX}_cache_{figure.metric}", figure.help, value=value)
 
     def _upstream(self) -> Iterator[Metric]:
         stats = self.upstream_stats()

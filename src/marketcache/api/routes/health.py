@@ -13,6 +13,7 @@ from marketcache.api import responses
 from marketcache.api.runtime import Runtime, runtime
 from marketcache.api.schemas import Document, OkResponse
 from marketcache.cache.budget import RateBudget
+from marketcache.cache.stats import SUMMARY, CacheStats, public_stats
 from marketcache.monitoring.serving import ServingHealth, servable_entries, serving_health
 
 router = APIRouter(tags=["health"])
@@ -25,52 +26,13 @@ HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
 }
 
-MB = 1024 * 1024
-
 
 def cache_stats(rt: Runtime) -> dict[str, Any]:
     """The cache counters as `/cache/stats` shows them; all zero without a cache."""
-    if rt.cache is None:
-        return {
-            "hit_rate": 0.0,
-            "entries": 0,
-            "memory_mb": 0.0,
-            "hits": 0,
-            "misses": 0,
-            "evictions": 0,
-            "stale_hits": 0,
-            "coalesced": 0,
-            "lookups": 0,
-            "loads": 0,
-            "load_errors": 0,
-            "refreshes": 0,
-            "expirations": 0,
-            "bytes": 0,
-            "max_bytes": 0,
-            "memory_usage_percent": 0.0,
-        }
-    stats = rt.cache.stats
-    return {
-        "hit_rate": round(stats.hit_rate * 100, 2),
-        "entries": stats.entries,
-        "memory_mb": round(stats.bytes / MB, 3),
-        "hits": stats.hits,
-        "misses": stats.misses,
-        "evictions": stats.evictions,
-        "stale_hits": stats.stale_hits,
-        "coalesced": stats.coalesced,
-        "lookups": stats.lookups,
-        "loads": stats.loads,
-        "load_errors": stats.load_errors,
-        "refreshes": stats.refreshes,
-        "expirations": stats.expirations,
-        "bytes": stats.bytes,
-        "max_bytes": stats.max_bytes,
-        "memory_usage_percent": round(stats.used_fraction * 100, 2),
-    }
+    return public_stats(rt.cache.stats if rt.cache is not None else CacheStats())
 
 
-def level_stats(rt: Runtime, budget: RateBudget | None) -> dict[str, Any]:
+def level_stats(rt: Runtime) -> dict[str, Any]:
     """L1 and L2 apart: hits of each, L2's state (Redis), latency, replica coordination."""
     if rt.cache is None:
         return {"l1": None, "l2": {"enabled": False, "state": "off"}}
@@ -95,13 +57,12 @@ def level_stats(rt: Runtime, budget: RateBudget | None) -> dict[str, Any]:
         )
         if l2["down_since"] is not None:
             l2["down_since"] = iso(l2["down_since"])
-    if budget is not None:
-        l2["rate_budget"] = budget.to_dict()
     return {"l1": l1, "l2": l2}
 
 
-def upstream_stats(rt: Runtime) -> dict[str, Any]:
-    """Calls made to the exchange, per operation, with their request weight."""
+def upstream_stats(rt: Runtime, budget: RateBudget | None) -> dict[str, Any]:
+    """Calls made to the exchange, per operation, with their request weight; the rate
+    budget (this minute's weight against the limit, each client's cold loads)."""
     stats = rt.source.stats
     return {
         "calls": stats.total_calls,
@@ -111,6 +72,7 @@ def upstream_stats(rt: Runtime) -> dict[str, Any]:
             name: {"calls": c.calls, "errors": c.errors, "weight": c.weight}
             for name, c in sorted(stats.operations.items())
         },
+        "rate_budget": None if budget is None else budget.to_dict(),
     }
 
 
@@ -153,9 +115,8 @@ async def health(request: Request) -> Response:
         "version": __version__,
         "cache_enabled": rt.cache is not None,
         "cache_stats": {
-            "hit_rate": client_hit_rate(rt),
-            "entries": stats["entries"],
-            "memory_mb": stats["memory_mb"],
+            **{name: stats[name] for name in SUMMARY},
+            "hit_rate": client_hit_rate(rt),  # as clients see it, not lookups
         },
         "exchange": {
             "id": rt.source.exchange_id,
@@ -163,7 +124,7 @@ async def health(request: Request) -> Response:
             "reachable": reachable,
         },
     }
-    levels = level_stats(rt, _budget(request))
+    levels = level_stats(rt)
     if levels["l2"]["enabled"]:  # with Redis only: L1 alone keeps the checklist's exact shape
         document["cache_levels"] = _levels_brief(levels)
     return responses.plain(document, state.http_status)
@@ -189,8 +150,8 @@ async def stats(request: Request) -> Response:
         {
             "cache_enabled": rt.cache is not None,
             "cache_stats": cache_stats(rt),
-            "cache_levels": level_stats(rt, _budget(request)),
-            "upstream": upstream_stats(rt),
+            "cache_levels": level_stats(rt),
+            "upstream": upstream_stats(rt, _budget(request)),
         }
     )
 
