@@ -49,8 +49,9 @@ async def test_ticker(binance: Any) -> None:
     assert ticker["bid"] < ticker["ask"]
     assert ticker["baseVolume"] > 0
     candles = await binance.fetch_ohlcv("ETH/USDT", "30m", limit=48)
-    assert ticker["last"] == candles[-1][4]
-    assert ticker["open"] == candles[0][1]
+    assert ticker["last"] == candles[-1][4]  # the live candle closes at the last trade
+    first = await binance.fetch_trades("ETH/USDT", since=START_MS - 86_400_000, limit=1)
+    assert ticker["open"] == first[0]["price"]  # the first trade of the rolling day
 
 
 @pytest.mark.parametrize(
@@ -78,7 +79,7 @@ async def test_ohlcv_since_pages_consistently(binance: Any) -> None:
 
 
 async def test_real_btcusdt_30m_values(binance: Any) -> None:
-    candles = await binance.fetch_ohlcv("BTC/USDT", "30m", limit=500)
+    candles = (await binance.fetch_ohlcv("BTC/USDT", "30m", limit=501))[:-1]
     real = real_klines()
     shift = candles[-1][0] - real[-1][0]
     assert shift % (30 * 60_000) == 0

@@ -58,7 +58,12 @@ async def _inject(
         response.headers["Retry-After"] = str(rule.retry_after)
         return response
     if kind == "418":
-        body = {"code": -1003, "msg": "Way too much request weight used; IP banned."}
+        until = int(time.time() * 1000) + rule.retry_after * 1000
+        body = {
+            "code": -1003,
+            "msg": f"Way too much request weight used; IP banned until {until}. "
+            "Please use WebSocket Streams for live updates to avoid bans.",
+        }
         response = json_response(body, status=418)
         response.headers["Retry-After"] = str(rule.retry_after)
         return response

@@ -18,7 +18,7 @@ from marketcache.emulator.control_routes import add_control_routes
 from marketcache.emulator.faults import Faults
 from marketcache.emulator.market import Market
 from marketcache.emulator.middleware import STATE_KEY, EmulatorState, emulator_middleware
-from marketcache.emulator.routes import MARKET_KEY, add_market_routes
+from marketcache.emulator.routes import MARKET_KEY, WEIGHT_LIMIT_KEY, add_market_routes
 from marketcache.emulator.weights import WeightMeter
 
 DEFAULT_WEIGHT_LIMIT = 6000
@@ -43,7 +43,8 @@ def create_app(
     opts = options or EmulatorOptions()
     app = web.Application(middlewares=[emulator_middleware])
     clock = EmulatorClock(opts.clock_start_ms, frozen=opts.frozen)
-    app[MARKET_KEY] = Market(clock)
+    app[MARKET_KEY] = Market(clock, seed=opts.seed)
+    app[WEIGHT_LIMIT_KEY] = opts.weight_limit
     app[STATE_KEY] = EmulatorState(
         meter=WeightMeter(opts.weight_limit, wall_clock),
         faults=Faults(opts.latency_ms, opts.jitter_ms, seed=opts.seed),
