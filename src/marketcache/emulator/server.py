@@ -20,6 +20,7 @@ from marketcache.emulator.market import Market
 from marketcache.emulator.middleware import STATE_KEY, EmulatorState, emulator_middleware
 from marketcache.emulator.routes import MARKET_KEY, WEIGHT_LIMIT_KEY, add_market_routes
 from marketcache.emulator.weights import WeightMeter
+from marketcache.emulator.ws import StreamOptions, add_stream_routes
 
 DEFAULT_WEIGHT_LIMIT = 6000
 
@@ -34,6 +35,9 @@ class EmulatorOptions:
     clock_start_ms: int | None = None
     frozen: bool = False
     seed: int = 0
+    ws_ping_interval_s: float = 20.0
+    ws_max_lifetime_s: float = 24 * 3600.0
+    ws_tick_ms: float = 50.0
 
 
 def create_app(
@@ -51,6 +55,12 @@ def create_app(
     )
     add_market_routes(app)
     add_control_routes(app)
+    streams = StreamOptions(
+        tick_s=opts.ws_tick_ms / 1000.0,
+        ping_interval_s=opts.ws_ping_interval_s,
+        max_lifetime_s=opts.ws_max_lifetime_s,
+    )
+    add_stream_routes(app, streams, app[STATE_KEY].faults)
     return app
 
 
@@ -76,7 +86,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="the clock does not move (except via /_emulator/clock)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of fault and jitter draws")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the synthetic market, faults and jitter"
+    )
+    parser.add_argument(
+        "--ws-ping-interval", type=float, default=20.0, help="seconds between server pings"
+    )
+    parser.add_argument(
+        "--ws-max-lifetime",
+        type=float,
+        default=24 * 3600.0,
+        help="seconds before a websocket connection is closed (Binance: 24 h)",
+    )
+    parser.add_argument(
+        "--ws-tick-ms", type=float, default=50.0, help="how often streams look at the clock"
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
@@ -89,6 +113,9 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
         clock_start_ms=start,
         frozen=args.frozen,
         seed=args.seed,
+        ws_ping_interval_s=args.ws_ping_interval,
+        ws_max_lifetime_s=args.ws_max_lifetime,
+        ws_tick_ms=args.ws_tick_ms,
     )
 
 
