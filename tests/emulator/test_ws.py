@@ -21,7 +21,7 @@ from marketcache.emulator.server import EmulatorOptions, create_app
 
 from .conftest import START_MS
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 
 @pytest.fixture
@@ -40,6 +40,15 @@ async def pro(emulator: EmulatorProcess) -> AsyncIterator[Any]:
         control.set_clock(START_MS)
 
 
+async def subscribed(emulator: EmulatorProcess, stream: str) -> None:
+    """Wait until the emulator has a subscriber to `stream`."""
+    for _ in range(600):
+        if stream in EmulatorControl(emulator.url).stats()["streams"]["subscriptions"]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the subscription never arrived")
+
+
 def rest(emulator: EmulatorProcess, path: str, **query: Any) -> Any:
     answer = httpx.get(f"{emulator.url}{path}", params=query, timeout=5)
     answer.raise_for_status()
@@ -47,7 +56,7 @@ def rest(emulator: EmulatorProcess, path: str, **query: Any) -> Any:
 
 
 async def test_watch_ticker_is_the_rest_ticker(pro: Any, emulator: EmulatorProcess) -> None:
-    streamed = await asyncio.wait_for(pro.watch_ticker("ETH/USDT"), 20)
+    streamed = await asyncio.wait_for(pro.watch_ticker("ETH/USDT"), 40)
     fetched = await pro.fetch_ticker("ETH/USDT")
     # (ccxt.pro does not read bid and ask off the 24hrTicker stream)
     for key in ("last", "open", "high", "low", "change", "baseVolume", "quoteVolume"):
@@ -57,13 +66,13 @@ async def test_watch_ticker_is_the_rest_ticker(pro: Any, emulator: EmulatorProce
 
 async def test_watch_ohlcv_is_the_rest_live_candle(pro: Any, emulator: EmulatorProcess) -> None:
     for timeframe in ("1m", "1h"):
-        streamed = await asyncio.wait_for(pro.watch_ohlcv("BTC/USDT", timeframe), 20)
+        streamed = await asyncio.wait_for(pro.watch_ohlcv("BTC/USDT", timeframe), 40)
         fetched = await pro.fetch_ohlcv("BTC/USDT", timeframe, limit=2)
         assert streamed[-1] == fetched[-1]
     # the clock moves: the next message is the candle REST gives at the new instant
     EmulatorControl(emulator.url).advance_clock(90_000)
     fetched = await pro.fetch_ohlcv("BTC/USDT", "1m", limit=3)
-    await asyncio.wait_for(pro.watch_ohlcv("BTC/USDT", "1m"), 20)
+    await asyncio.wait_for(pro.watch_ohlcv("BTC/USDT", "1m"), 40)
     # the closed candle's final message comes first, then the live one: poll ccxt's cache
     for _ in range(100):
         streamed = list(pro.ohlcvs["BTC/USDT"]["1m"])
@@ -76,9 +85,9 @@ async def test_watch_ohlcv_is_the_rest_live_candle(pro: Any, emulator: EmulatorP
 
 async def test_watch_trades_are_the_rest_trades(pro: Any, emulator: EmulatorProcess) -> None:
     watching = asyncio.ensure_future(pro.watch_trades("SOL/USDT"))
-    await asyncio.sleep(0.5)  # subscribed before the clock moves
+    await subscribed(emulator, "solusdt@trade")  # before the clock moves
     EmulatorControl(emulator.url).advance_clock(60_000)
-    streamed = await asyncio.wait_for(watching, 20)
+    streamed = await asyncio.wait_for(watching, 40)
     rows = rest(
         emulator,
         "/api/v3/aggTrades",
@@ -96,12 +105,12 @@ async def test_watch_trades_are_the_rest_trades(pro: Any, emulator: EmulatorProc
 
 
 async def test_watch_order_book_is_the_rest_book(pro: Any, emulator: EmulatorProcess) -> None:
-    book = await asyncio.wait_for(pro.watch_order_book("ETH/USDT"), 20)
+    book = await asyncio.wait_for(pro.watch_order_book("ETH/USDT"), 40)
     fetched = rest(emulator, "/api/v3/depth", symbol="ETHUSDT", limit=10)
     assert book["nonce"] == fetched["lastUpdateId"] == START_MS
     assert book["bids"][:10] == [[float(p), float(q)] for p, q in fetched["bids"]]
     EmulatorControl(emulator.url).advance_clock(5_000)  # a diff update follows
-    book = await asyncio.wait_for(pro.watch_order_book("ETH/USDT"), 20)
+    book = await asyncio.wait_for(pro.watch_order_book("ETH/USDT"), 40)
     fetched = rest(emulator, "/api/v3/depth", symbol="ETHUSDT", limit=10)
     assert book["nonce"] == fetched["lastUpdateId"] == START_MS + 5_000
     assert book["bids"][:10] == [[float(p), float(q)] for p, q in fetched["bids"]]

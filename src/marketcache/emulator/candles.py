@@ -33,12 +33,17 @@ class Candles:
 
     def take(self, index: Any) -> Candles:
         """The candles at `index` (a slice or an index array)."""
-        return Candles(*(np.atleast_1d(getattr(self, f.name)[index]) for f in fields(self)))
+        return Candles(*(np.atleast_1d(getattr(self, name)[index]) for name in FIELDS))
+
+
+FIELDS = tuple(f.name for f in fields(Candles))
 
 
 def concat(parts: list[Candles]) -> Candles:
     """The candles of `parts`, one after the other."""
-    return Candles(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Candles)))
+    if len(parts) == 1:
+        return parts[0]
+    return Candles(*(np.concatenate([getattr(p, name) for p in parts]) for name in FIELDS))
 
 
 def aggregate(c: Candles, starts: IntArray, open_time: IntArray, close_time: IntArray) -> Candles:

@@ -44,11 +44,7 @@ async def stats(request: web.Request) -> web.Response:
     return json_response(
         {
             **request.app[STATE_KEY].meter.stats(),
-            "streams": {
-                "connections": streams.connections,
-                "opened": streams.opened,
-                "messages": streams.messages,
-            },
+            "streams": streams.stats(),
         }
     )
 

@@ -19,6 +19,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _TO_UNIT = 2.0**-53
+_S11, _S27, _S30, _S31 = np.uint64(11), np.uint64(27), np.uint64(30), np.uint64(31)
 
 
 def seed_of(*parts: str) -> int:
@@ -28,20 +29,21 @@ def seed_of(*parts: str) -> int:
 
 
 def _splitmix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    with np.errstate(over="ignore"):
-        z = x + _GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * _MIX1
-        z = (z ^ (z >> np.uint64(27))) * _MIX2
-        return z ^ (z >> np.uint64(31))
+    # array arithmetic on uint64 wraps silently (only scalar arithmetic warns)
+    z = np.atleast_1d(x) + _GOLDEN
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    out: npt.NDArray[np.uint64] = z ^ (z >> _S31)
+    return out
 
 
 def uniform(seed: int, tag: int, index: npt.ArrayLike) -> FloatArray:
     """Uniform numbers in [0, 1), one per index, addressed by (seed, tag, index)."""
-    idx = np.asarray(index, dtype=np.int64).astype(np.uint64)
+    idx = np.asarray(index, dtype=np.int64)
     key = np.uint64(seed_mix(seed, tag))
-    with np.errstate(over="ignore"):
-        h = _splitmix(_splitmix(idx ^ key) + key)
-    return (h >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+    h = _splitmix(_splitmix(np.atleast_1d(idx).astype(np.uint64) ^ key) + key)
+    out: FloatArray = (h >> _S11).astype(np.float64) * _TO_UNIT
+    return out.reshape(idx.shape)
 
 
 def normal(seed: int, tag: int, index: npt.ArrayLike) -> FloatArray:

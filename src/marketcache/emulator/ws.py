@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,9 +43,19 @@ class StreamState:
 
     options: StreamOptions
     faults: Faults
-    connections: int = 0
     messages: int = 0
     opened: int = 0
+    live: set[_Connection] = field(default_factory=set)
+
+    def stats(self) -> dict[str, object]:
+        """Open connections, their subscriptions by stream, connections opened, messages sent."""
+        by_stream: Counter[str] = Counter(name for c in self.live for name in c.subs)
+        return {
+            "connections": len(self.live),
+            "subscriptions": dict(sorted(by_stream.items())),
+            "opened": self.opened,
+            "messages": self.messages,
+        }
 
 
 WS_KEY = web.AppKey("stream_state", StreamState)
@@ -58,7 +69,7 @@ class _Sub:
     fresh: bool = True
 
 
-@dataclass
+@dataclass(eq=False)
 class _Connection:
     market: Market
     combined: bool
@@ -188,7 +199,7 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
     names = request.query.get("streams", "") if combined else request.match_info.get("tail", "")
     for name in filter(None, names.split("/")):
         conn.subscribe(name, now)  # unknown names in the path are ignored, as on Binance
-    state.connections += 1
+    state.live.add(conn)
     state.opened += 1
     pump = asyncio.create_task(_pump(ws, conn, state, request.path))
     try:
@@ -196,7 +207,7 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
             if msg.type == WSMsgType.TEXT:
                 await ws.send_str(_control(conn, msg.data, market.clock.now_ms()).decode())
     finally:
-        state.connections -= 1
+        state.live.discard(conn)
         pump.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await pump
