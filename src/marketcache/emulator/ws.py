@@ -1,10 +1,10 @@
 """Binance's websocket market streams: `/ws/<stream>` (raw messages), `/stream?streams=a/b`
 (combined: `{"stream", "data"}`), live SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS.
 
-Each connection polls the emulator's clock every `tick_s` of real time and sends what
-changed on the tape since its last message (trades as they happen; state streams at
-their cadence of emulated time; the current state of a state stream as soon as it is
-subscribed). The server pings every `ping_interval_s`; a connection is closed after
+One task reads the emulator's clock every `tick_s` of real time; at each tick every
+connection sends what changed on the tape since its last message (trades as they happen;
+state streams at their cadence of emulated time; the current state of a state stream as
+soon as it is subscribed). The server pings every `ping_interval_s`; a connection is closed after
 `max_lifetime_s` (Binance: 24 h); stream faults drop, stall or delay connections.
 """
 
@@ -22,10 +22,9 @@ from aiohttp import WSMsgType, web
 
 from marketcache.emulator import streams
 from marketcache.emulator.faults import STREAM_FAULTS, Faults
-from marketcache.emulator.intervals import align
+from marketcache.emulator.feed import Feed, Tick
 from marketcache.emulator.market import Market
 from marketcache.emulator.routes import MARKET_KEY
-from marketcache.emulator.streams import Stream
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,10 @@ class StreamState:
     faults: Faults
     messages: int = 0
     opened: int = 0
-    live: set[_Connection] = field(default_factory=set)
+    live: set[Feed] = field(default_factory=set)
+    tick: Tick = field(default_factory=lambda: Tick(0))
+    ticked: asyncio.Event = field(default_factory=asyncio.Event)
+    ticker: asyncio.Task[None] | None = None
 
     def stats(self) -> dict[str, object]:
         """Open connections, their subscriptions by stream, connections opened, messages sent."""
@@ -61,78 +63,13 @@ class StreamState:
 WS_KEY = web.AppKey("stream_state", StreamState)
 
 
-@dataclass
-class _Sub:
-    stream: Stream
-    sent_at: int  # emulated time of the last message (trades: last time covered)
-    candle: int | None = None  # kline: open time of the candle last sent
-    fresh: bool = True
-
-
-@dataclass(eq=False)
-class _Connection:
-    market: Market
-    combined: bool
-    subs: dict[str, _Sub] = field(default_factory=dict)
-
-    def subscribe(self, name: str, now: int) -> bool:
-        stream = streams.parse(name, self.market)
-        if stream is None:
-            return False
-        self.subs.setdefault(name, _Sub(stream, now))
-        return True
-
-    def due(self, now: int) -> list[tuple[str, dict[str, Any]]]:
-        """Every message due at `now`, in order."""
-        out: list[tuple[str, dict[str, Any]]] = []
-        for name, sub in list(self.subs.items()):
-            out.extend((name, m) for m in self._messages(sub, now))
-        return out
-
-    def _messages(self, sub: _Sub, now: int) -> list[dict[str, Any]]:
-        s, market = sub.stream, self.market
-        if s.kind in {"trade", "aggTrade"}:
-            if now <= sub.sent_at:
-                return []
-            messages = streams.trade_messages(market, s, sub.sent_at, now)
-            sub.sent_at = now
-            return messages
-        if s.kind == "diff":
-            if now // s.cadence_ms == sub.sent_at // s.cadence_ms or now <= sub.sent_at:
-                return []
-            message = streams.diff_depth_message(market, s, sub.sent_at, now)
-            sub.sent_at = now
-            return [message]
-        changed = now != sub.sent_at and (
-            s.cadence_ms == 0 or now // s.cadence_ms != sub.sent_at // s.cadence_ms
-        )
-        if not (sub.fresh or changed):
-            return []
-        sub.fresh = False
-        sub.sent_at = now
-        if s.kind == "kline":
-            assert s.interval is not None
-            live = align(s.interval, now)
-            out = []
-            if sub.candle is not None and sub.candle != live:
-                out.append(streams.kline_message(market, s, sub.candle, now))  # its final state
-            sub.candle = live
-            out.append(streams.kline_message(market, s, live, now))
-            return out
-        if s.kind in {"ticker", "miniTicker"}:
-            return [streams.ticker_message(market, s, now)]
-        if s.kind == "bookTicker":
-            return [streams.book_ticker_message(market, s, now)]
-        return [streams.partial_depth_message(market, s, now)]
-
-
 def _reply(request_id: Any, result: Any = None, error: str | None = None) -> bytes:
     if error is not None:
         return orjson.dumps({"error": {"code": 2, "msg": error}, "id": request_id})
     return orjson.dumps({"result": result, "id": request_id})
 
 
-def _control(conn: _Connection, text: str, now: int) -> bytes:
+def _control(conn: Feed, text: str, now: int) -> bytes:
     """Answer one client message (SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, ...)."""
     try:
         body = orjson.loads(text)
@@ -161,14 +98,13 @@ def _control(conn: _Connection, text: str, now: int) -> bytes:
     return _reply(request_id)
 
 
-async def _pump(
-    ws: web.WebSocketResponse, conn: _Connection, state: StreamState, path: str
-) -> None:
+async def _pump(ws: web.WebSocketResponse, conn: Feed, state: StreamState, path: str) -> None:
     """Send what is due, tick after tick, until the connection's lifetime is over."""
-    clock = conn.market.clock
     deadline = time.monotonic() + state.options.max_lifetime_s
     stalled_until = 0.0
     while not ws.closed and time.monotonic() < deadline:
+        await state.ticked.wait()
+        tick = state.tick
         rule = state.faults.pick(path, kinds=STREAM_FAULTS)
         if rule is not None and rule.fault == "drop":
             await ws.close(code=1006, message=b"dropped by a fault")
@@ -178,11 +114,9 @@ async def _pump(
         if time.monotonic() >= stalled_until:
             if rule is not None and rule.fault == "delay":
                 await asyncio.sleep(rule.retry_after)
-            for name, message in conn.due(clock.now_ms()):
-                payload = {"stream": name, "data": message} if conn.combined else message
-                await ws.send_str(orjson.dumps(payload).decode())
+            for text in conn.due(tick):
+                await ws.send_str(text)
                 state.messages += 1
-        await asyncio.sleep(state.options.tick_s)
     with contextlib.suppress(Exception):
         await ws.close(code=1000, message=b"connection lifetime reached")
 
@@ -194,7 +128,8 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
     combined = request.path.startswith("/stream")
     ws = web.WebSocketResponse(heartbeat=state.options.ping_interval_s, max_msg_size=2**20)
     await ws.prepare(request)
-    conn = _Connection(market, combined)
+    _start_ticking(request.app)
+    conn = Feed(market, combined)
     now = market.clock.now_ms()
     names = request.query.get("streams", "") if combined else request.match_info.get("tail", "")
     for name in filter(None, names.split("/")):
@@ -214,9 +149,33 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+async def _ticks(state: StreamState, market: Market) -> None:
+    """Read the clock once per tick for every connection, and wake them."""
+    while True:
+        state.tick = Tick(market.clock.now_ms())
+        woken, state.ticked = state.ticked, asyncio.Event()
+        woken.set()
+        await asyncio.sleep(state.options.tick_s)
+
+
+def _start_ticking(app: web.Application) -> None:
+    state = app[WS_KEY]
+    if state.ticker is None:
+        state.ticker = asyncio.create_task(_ticks(state, app[MARKET_KEY]))
+
+
+async def _stop_ticking(app: web.Application) -> None:
+    task = app[WS_KEY].ticker
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 def add_stream_routes(app: web.Application, options: StreamOptions, faults: Faults) -> None:
     """Register the websocket endpoints on `app`."""
     app[WS_KEY] = StreamState(options, faults)
+    app.on_cleanup.append(_stop_ticking)
     app.router.add_get("/ws", handle)
     app.router.add_get("/ws/{tail:.*}", handle)
     app.router.add_get("/stream", handle)
