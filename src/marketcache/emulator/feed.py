@@ -26,6 +26,15 @@ class Tick:
         self._made: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         self._text: dict[tuple[Any, ...], list[str]] = {}
 
+    def messages(
+        self, key: tuple[Any, ...], make: Callable[[], list[dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
+        """The messages for `key` (made once per tick)."""
+        found = self._made.get(key)
+        if found is None:
+            found = self._made[key] = make()
+        return found
+
     def texts(
         self, key: tuple[Any, ...], combined: bool, make: Callable[[], list[dict[str, Any]]]
     ) -> list[str]:
@@ -34,9 +43,7 @@ class Tick:
         found = self._text.get(wire)
         if found is not None:
             return found
-        messages = self._made.get(key)
-        if messages is None:
-            messages = self._made[key] = make()
+        messages = self.messages(key, make)
         name = key[0]
         bodies = [{"stream": name, "data": m} if combined else m for m in messages]
         text = self._text[wire] = [orjson.dumps(b).decode() for b in bodies]
@@ -49,6 +56,7 @@ class _Sub:
     sent_at: int  # emulated time of the last message (trades: the last time covered)
     candle: int | None = None  # kline: the open time of the candle last sent
     fresh: bool = True  # state streams send their state as soon as they are subscribed
+    shown: tuple[Any, ...] = ()  # bookTicker: the top of book last sent
 
 
 @dataclass(eq=False)
@@ -96,6 +104,12 @@ class Feed:
         changed = s.cadence_ms == 0 or now // s.cadence_ms != sub.sent_at // s.cadence_ms
         if not (sub.fresh or changed):
             return []
+        if s.kind == "bookTicker":  # sent when the best bid or ask changes
+            (top,) = tick.messages((name,), lambda: [_state(market, s, now)])
+            shown = (top["b"], top["B"], top["a"], top["A"])
+            if shown == sub.shown:
+                return []
+            sub.shown = shown
         sub.fresh, sub.sent_at = False, now
         if s.kind == "kline":
             assert s.interval is not None

@@ -26,6 +26,7 @@ from marketcache.emulator.data import (
 from marketcache.emulator.grid import Grid, grid
 from marketcache.emulator.lru import LRU
 from marketcache.emulator.model import ATOM, SymbolModel
+from marketcache.emulator.noise import IntArray
 from marketcache.emulator.store import TapeStore
 from marketcache.emulator.trades import MINUTE, MinuteTrades
 
@@ -54,6 +55,10 @@ def trade_candle(trades: MinuteTrades, open_time: int, close_time: int) -> Candl
     )
 
 
+def _levels(book: tuple[IntArray, ...]) -> int:
+    return len(book[0]) + len(book[2])
+
+
 class Market:
     """All symbols of the recorded exchangeInfo, served on the emulator's clock."""
 
@@ -66,6 +71,8 @@ class Market:
         self.store = TapeStore(self.symbols, self.anchor, seed)
         self._rows: LRU[tuple[str, str, int, int], list[KlineRow]] = LRU(100_000, len)
         self._spans: LRU[tuple[str, int, int], Candles] = LRU(50_000)
+        # books (quotes.book_levels) by (symbol, now, levels): a diff stream reuses the last
+        self.books: LRU[tuple[str, int, int], tuple[IntArray, ...]] = LRU(2_000_000, _levels)
 
     def model(self, symbol: str) -> SymbolModel:
         """The model of a known symbol (callers validate the symbol first)."""

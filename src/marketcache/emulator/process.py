@@ -85,6 +85,13 @@ class EmulatorProcess:
         return ws_url(self.url)
 
     @property
+    def pid(self) -> int:
+        """The child's process id (only once started)."""
+        if self._process is None:
+            raise EmulatorStartError("the emulator is not running; call start() first")
+        return self._process.pid
+
+    @property
     def running(self) -> bool:
         """Whether the child process is alive."""
         return self._process is not None and self._process.poll() is None

@@ -8,9 +8,9 @@ import numpy as np
 
 from marketcache.emulator import noise
 from marketcache.emulator.market import DAY, Market
+from marketcache.emulator.noise import IntArray
 from marketcache.emulator.trades import MINUTE
 
-BOOK_LEVELS = 5000
 _TAG_BID, _TAG_ASK = 31, 32
 
 
@@ -59,31 +59,57 @@ def ticker_24hr(market: Market, symbol: str) -> dict[str, Any]:
     }
 
 
-def _sizes(market: Market, symbol: str, now: int, levels: int, tag: int) -> list[int]:
-    """Sizes (units) of the book's levels, redrawn every second."""
-    model = market.model(symbol)
-    candle = market.minute_range(symbol, now // MINUTE * MINUTE - MINUTE, now // MINUTE * MINUTE)
-    mean_units = max(1.0, float(candle.volume[0]) / max(1, int(candle.count[0])))
-    idx = (now // 1000) * 10_000 + np.arange(levels, dtype=np.int64)
-    draws = -np.log1p(-noise.uniform(model.seed, tag, idx))
-    return [int(u) for u in np.maximum(1, np.round(draws * mean_units * 3))]
+def book_levels(market: Market, symbol: str, now: int, limit: int) -> tuple[IntArray, ...]:
+    """The book at `now` as integers: bid prices, bid sizes, ask prices, ask sizes (`limit`
+    levels a side). The best bid is the last trade's price and the best ask one tick
+    above; deeper levels sit on a fixed grid about a basis point apart, so a small move
+    changes few of them. The two best sizes are redrawn every second, each deeper one
+    once a minute (at its own second), all scaled by the day's mean trade size."""
+    return market.books.get_or_make(
+        (symbol, now, limit), lambda: _book_levels(market, symbol, now, limit)
+    )
+
+
+def _book_levels(market: Market, symbol: str, now: int, limit: int) -> tuple[IntArray, ...]:
+    last = market.trade_price(symbol, now)
+    gap = max(1, round(last * 0.0001))
+    below = (last - 1) // gap * gap
+    bids = np.concatenate(([last], below - gap * np.arange(limit - 1, dtype=np.int64)))
+    bids = bids[bids > 0][:limit]
+    above = -(-(last + 2) // gap) * gap
+    asks = np.concatenate(([last + 1], above + gap * np.arange(limit - 1, dtype=np.int64)))[:limit]
+    day = market.store.day_atoms(symbol, now // DAY)
+    scale = max(1.0, float(day.volume.sum()) / max(1, int(day.count.sum()))) * 3
+    seed = market.model(symbol).seed
+    second = now // 1000
+    return (
+        bids,
+        _sizes(seed, _TAG_BID, bids, second, scale),
+        asks,
+        _sizes(seed, _TAG_ASK, asks, second, scale),
+    )
+
+
+def _sizes(seed: int, tag: int, prices: IntArray, second: int, scale: float) -> IntArray:
+    """Sizes (units) of the levels at `prices`: the first redrawn every second, the rest
+    every minute at a second of their own."""
+    epoch = (second + prices % 60) // 60
+    epoch[:1] = second
+    draws = -np.log1p(-noise.uniform(seed, tag, prices * 131_072 + epoch % 131_072))
+    sizes: IntArray = np.maximum(1, np.round(draws * scale)).astype(np.int64)
+    return sizes
 
 
 def book(
     market: Market, symbol: str, now: int, limit: int
 ) -> tuple[list[list[str]], list[list[str]]]:
-    """`limit` levels each side at `now`: the best bid at the last trade, one tick below
-    the best ask, about one basis point between levels."""
+    """`limit` levels each side at `now`, as Binance prints them."""
     g = market.grid(symbol)
-    last = market.trade_price(symbol, now)
-    gap = max(1, round(last * 0.0001))
-    bid_sizes = _sizes(market, symbol, now, limit, _TAG_BID)
-    ask_sizes = _sizes(market, symbol, now, limit, _TAG_ASK)
-    bids = [
-        [g.price(last - k * gap), g.size(bid_sizes[k])] for k in range(limit) if last - k * gap > 0
-    ]
-    asks = [[g.price(last + 1 + k * gap), g.size(ask_sizes[k])] for k in range(limit)]
-    return bids, asks
+    bids, bid_sizes, asks, ask_sizes = book_levels(market, symbol, now, limit)
+    return (
+        [[g.price(p), g.size(q)] for p, q in zip(bids.tolist(), bid_sizes.tolist(), strict=True)],
+        [[g.price(p), g.size(q)] for p, q in zip(asks.tolist(), ask_sizes.tolist(), strict=True)],
+    )
 
 
 def book_top(market: Market, symbol: str, now: int) -> tuple[list[str], list[str]]:

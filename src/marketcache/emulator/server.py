@@ -8,8 +8,9 @@ import contextlib
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -138,6 +139,16 @@ async def serve(host: str, port: int, options: EmulatorOptions) -> None:
         await runner.cleanup()
 
 
+def _run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when it is installed (it is, with uvicorn's extras), else asyncio."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop ships with the service's dependencies
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
 def run(args: argparse.Namespace) -> int:
     """Entry point of `marketcache emulator`."""
     try:
@@ -146,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"marketcache emulator: bad --clock-start: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(serve(args.host, args.port, options))
+        _run_loop(serve(args.host, args.port, options))
     except OSError as exc:
         print(
             f"marketcache emulator: cannot listen on {args.host}:{args.port}: {exc}",

@@ -206,15 +206,21 @@ def partial_depth_message(market: Market, stream: Stream, now: int) -> dict[str,
 
 
 def diff_depth_message(market: Market, stream: Stream, before: int, now: int) -> dict[str, Any]:
-    """`depthUpdate` from the book at `before` to the book at `now` (size "0": level gone)."""
-    old_bids, old_asks = quotes.book(market, stream.symbol, before, DIFF_LEVELS)
-    new_bids, new_asks = quotes.book(market, stream.symbol, now, DIFF_LEVELS)
+    """`depthUpdate` from the book at `before` to the book at `now`: the levels whose size
+    changed or that appeared, and those gone (size "0"), over the top DIFF_LEVELS."""
+    g = market.grid(stream.symbol)
+    old = quotes.book_levels(market, stream.symbol, before, DIFF_LEVELS)
+    new = quotes.book_levels(market, stream.symbol, now, DIFF_LEVELS)
 
-    def changes(old: list[list[str]], new: list[list[str]]) -> list[list[str]]:
-        was = dict((p, q) for p, q in old)
-        now_levels = dict((p, q) for p, q in new)
-        gone = [[p, "0.00000000"] for p in was if p not in now_levels]
-        return [[p, q] for p, q in new if was.get(p) != q] + gone
+    def changes(old_p: Any, old_q: Any, new_p: Any, new_q: Any) -> list[list[str]]:
+        was = dict(zip(old_p.tolist(), old_q.tolist(), strict=True))
+        kept = set(new_p.tolist())
+        out = [
+            [g.price(p), g.size(q)]
+            for p, q in zip(new_p.tolist(), new_q.tolist(), strict=True)
+            if was.get(p) != q
+        ]
+        return out + [[g.price(p), g.size(0)] for p in was if p not in kept]
 
     return {
         "e": "depthUpdate",
@@ -222,6 +228,6 @@ def diff_depth_message(market: Market, stream: Stream, before: int, now: int) ->
         "s": stream.symbol,
         "U": before + 1,
         "u": now,
-        "b": changes(old_bids, new_bids),
-        "a": changes(old_asks, new_asks),
+        "b": changes(old[0], old[1], new[0], new[1]),
+        "a": changes(old[2], old[3], new[2], new[3]),
     }

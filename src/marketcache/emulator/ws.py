@@ -126,7 +126,9 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
     state = request.app[WS_KEY]
     market = request.app[MARKET_KEY]
     combined = request.path.startswith("/stream")
-    ws = web.WebSocketResponse(heartbeat=state.options.ping_interval_s, max_msg_size=2**20)
+    ws = web.WebSocketResponse(
+        heartbeat=state.options.ping_interval_s, max_msg_size=2**20, compress=False
+    )
     await ws.prepare(request)
     _start_ticking(request.app)
     conn = Feed(market, combined)
