@@ -33,6 +33,8 @@ class Candles:
 
     def take(self, index: Any) -> Candles:
         """The candles at `index` (a slice or an index array)."""
+        if isinstance(index, slice):
+            return Candles(*(getattr(self, name)[index] for name in FIELDS))
         return Candles(*(np.atleast_1d(getattr(self, name)[index]) for name in FIELDS))
 
 

@@ -6,7 +6,8 @@ aggregation identity holds to the last digit Binance prints (8 decimals).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 
 from marketcache.emulator.data import REAL_KLINES_SYMBOL, SymbolInfo, symbols
@@ -16,7 +17,8 @@ WIRE_DECIMALS = 8
 
 @dataclass(frozen=True)
 class Grid:
-    """Decimal exponents of a symbol's price tick, size unit and quote unit."""
+    """Decimal exponents of a symbol's price tick, size unit and quote unit, and the
+    formatters that print its integers as Binance prints numbers (8 decimals)."""
 
     price_exp: int  # a price is ticks * 10**-price_exp
     size_exp: int  # a size is units * 10**-size_exp
@@ -28,25 +30,36 @@ class Grid:
         """A quote amount is (ticks * units) * 10**-quote_exp."""
         return self.price_exp + self.size_exp
 
-    def price(self, ticks: int) -> str:
-        """Ticks as Binance prints a price."""
-        return fixed(ticks, self.price_exp)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "price", formatter(self.price_exp))
+        object.__setattr__(self, "size", formatter(self.size_exp))
+        object.__setattr__(self, "quote", formatter(self.price_exp + self.size_exp))
 
-    def size(self, units: int) -> str:
-        """Units as Binance prints a quantity."""
-        return fixed(units, self.size_exp)
+    # set per instance in __post_init__: ticks, units, ticks*units -> text
+    price: Callable[[int], str] = field(init=False, compare=False, repr=False)
+    size: Callable[[int], str] = field(init=False, compare=False, repr=False)
+    quote: Callable[[int], str] = field(init=False, compare=False, repr=False)
 
-    def quote(self, amount: int) -> str:
-        """A quote amount (ticks * units) as Binance prints it."""
-        return fixed(amount, self.quote_exp)
+
+def formatter(exp: int) -> Callable[[int], str]:
+    """Print `value * 10**-exp` with exactly 8 decimals (exp <= 8), from integers only."""
+    div = 10**exp
+    pad = "0" * (WIRE_DECIMALS - exp)
+
+    def text(value: int) -> str:
+        if value < 0:
+            return "-" + text(-value)
+        if exp == 0:
+            return f"{value}.{pad}"
+        whole, frac = divmod(value, div)
+        return f"{whole}.{frac:0{exp}d}{pad}"
+
+    return text
 
 
 def fixed(value: int, exp: int) -> str:
-    """`value * 10**-exp` with exactly 8 decimals (exp <= 8), from integers only."""
-    scaled = int(value) * 10 ** (WIRE_DECIMALS - exp)
-    sign = "-" if scaled < 0 else ""
-    whole, frac = divmod(abs(scaled), 10**WIRE_DECIMALS)
-    return f"{sign}{whole}.{frac:0{WIRE_DECIMALS}d}"
+    """`value * 10**-exp` with exactly 8 decimals (exp <= 8)."""
+    return formatter(exp)(int(value))
 
 
 def grid_of(info: SymbolInfo) -> Grid:

@@ -40,6 +40,15 @@ class Minutes:
     def __len__(self) -> int:
         return len(self.candles)
 
+    def rows(self, index: slice) -> Minutes:
+        """A run of the minutes."""
+        return Minutes(
+            self.candles.take(index),
+            self.pin_buy[index],
+            self.free_units[index],
+            self.free_quote[index],
+        )
+
 
 def _path(seed: int, atoms: Candles, index: IntArray) -> IntArray:
     """Minute boundaries (n, 31): a noisy line from open to close through high and low."""

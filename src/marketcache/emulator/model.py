@@ -79,7 +79,9 @@ class SymbolModel:
         """The model's 30m candles opening at `opens` (aligned)."""
         cal = calibration()
         t = np.asarray(opens, dtype=np.int64)
-        prices = np.exp(self.log_price(np.concatenate((t, t + ATOM))))
+        # opens and closes on one sorted run of boundaries (consecutive atoms share one)
+        edges, where = np.unique(np.concatenate((t, t + ATOM)), return_inverse=True)
+        prices = np.exp(self.log_price(edges))[where]
         o = self.ticks(prices[: len(t)])
         c = self.ticks(prices[len(t) :])
         seed = self.atom_seed

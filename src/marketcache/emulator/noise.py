@@ -41,7 +41,9 @@ def uniform(seed: int, tag: int, index: npt.ArrayLike) -> FloatArray:
     """Uniform numbers in [0, 1), one per index, addressed by (seed, tag, index)."""
     idx = np.asarray(index, dtype=np.int64)
     key = np.uint64(seed_mix(seed, tag))
-    h = _splitmix(_splitmix(np.atleast_1d(idx).astype(np.uint64) ^ key) + key)
+    # one splitmix round of (index xor a hashed key): streams of different keys are
+    # permutations of one another, never aligned at the same index
+    h = _splitmix(np.atleast_1d(idx).astype(np.uint64) ^ key)
     out: FloatArray = (h >> _S11).astype(np.float64) * _TO_UNIT
     return out.reshape(idx.shape)
 
@@ -72,9 +74,17 @@ def raw_path(seed: int, times_ms: IntArray) -> FloatArray:
     """Unscaled fractal noise at the given times: continuous, piecewise linear, mean zero."""
     t = np.asarray(times_ms, dtype=np.int64).ravel()
     total = np.zeros(t.shape, dtype=np.float64)
+    ordered = len(t) > 1 and bool(np.all(t[1:] >= t[:-1]))
     for k, (spacing, amplitude) in enumerate(zip(_OCTAVE_MS, _AMPLITUDES, strict=True)):
         cell = t // spacing
         frac = (t - cell * spacing) / spacing
+        first = int(cell[0]) if len(cell) else 0
+        if ordered and int(cell[-1]) - first + 2 <= 2 * len(t):
+            # sorted times sharing cells: draw each grid point once
+            corners = uniform(seed, 1000 + k, np.arange(first, cell[-1] + 2, dtype=np.int64))
+            left, right = corners[cell - first], corners[cell - first + 1]
+            total += amplitude * (left + (right - left) * frac - 0.5)
+            continue
         both = uniform(seed, 1000 + k, np.concatenate((cell, cell + 1)))
         left, right = both[: len(cell)], both[len(cell) :]
         total += amplitude * (left + (right - left) * frac - 0.5)

@@ -99,24 +99,43 @@ class TapeStore:
 
     def block_minutes(self, symbol: str, block: int) -> tuple[Minutes, IntArray]:
         """The 240 minutes of 4-hour block number `block`, and each one's first raw trade id."""
+        return self._minutes.get_or_make(
+            (symbol, block), lambda: self._make_blocks(symbol, [block])[0]
+        )
 
-        def make() -> tuple[Minutes, IntArray]:
+    def _make_blocks(self, symbol: str, blocks: list[int]) -> list[tuple[Minutes, IntArray]]:
+        """Minutes of several blocks split in one vectorized pass."""
+        per_block = BLOCK // ATOM
+        self.prefetch_atoms(symbol, range(blocks[0] * BLOCK // DAY, blocks[-1] * BLOCK // DAY + 1))
+        parts, firsts = [], []
+        for block in blocks:
             start = block * BLOCK
             day = start // DAY
             atoms = self.day_atoms(symbol, day)
             first_atom = (start - day * DAY) // ATOM
-            mine = atoms.take(slice(first_atom, first_atom + BLOCK // ATOM))
-            minutes = split_atoms(self.model(symbol).seed, mine)
-            before = int(atoms.count[:first_atom].sum())
-            counts = minutes.candles.count
-            first_id = self.day_first_id(symbol, day) + before
+            parts.append(atoms.take(slice(first_atom, first_atom + per_block)))
+            firsts.append(self.day_first_id(symbol, day) + int(atoms.count[:first_atom].sum()))
+        minutes = split_atoms(self.model(symbol).seed, concat(parts))
+        out = []
+        n = per_block * 30
+        for i, first_id in enumerate(firsts):
+            mine = minutes.rows(slice(i * n, (i + 1) * n))
+            counts = mine.candles.count
             ids: IntArray = first_id + np.concatenate(([0], np.cumsum(counts)[:-1]))
-            return minutes, ids
+            out.append((mine, ids))
+        return out
 
-        return self._minutes.get_or_make((symbol, block), make)
+    def prefetch_minutes(self, symbol: str, start: int, stop: int) -> None:
+        """Split the missing blocks of [start, stop) in one go."""
+        wanted = range(start // BLOCK, (stop - 1) // BLOCK + 1)
+        missing = [b for b in wanted if (symbol, b) not in self._minutes]
+        if len(missing) > 1:
+            for block, made in zip(missing, self._make_blocks(symbol, missing), strict=True):
+                self._minutes.get_or_make((symbol, block), lambda m=made: m)  # type: ignore[misc]
 
     def minute_range(self, symbol: str, start: int, stop: int) -> Candles:
         """1m candles opening in [start, stop) (both aligned to 1m)."""
+        self.prefetch_minutes(symbol, start, stop)
         return _range(
             start, stop, BLOCK, MINUTE, lambda b: self.block_minutes(symbol, b)[0].candles
         )
@@ -170,5 +189,5 @@ def _range(
         rows = block_of(block)
         lo = max(0, (start - block * span) // length)
         hi = min(len(rows), (stop - block * span) // length)
-        parts.append(rows.take(slice(lo, hi)))
+        parts.append(rows if lo == 0 and hi == len(rows) else rows.take(slice(lo, hi)))
     return concat(parts)
