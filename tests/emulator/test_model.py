@@ -143,7 +143,7 @@ def test_live_minute_candle_is_the_trades_so_far(market: Market) -> None:
     assert np.all(so_far.time <= clock.now_ms())
 
 
-def test_btcusdt_price_moves_while_its_recorded_candle_is_live(market: Market) -> None:
+def test_btcusdt_price_moves_with_the_clock(market: Market) -> None:
     from marketcache.emulator import quotes
 
     prices = set()
