@@ -121,7 +121,11 @@ async def test_watch_order_book_is_the_rest_book(pro: Any, emulator: EmulatorPro
 async def stream_server() -> AsyncIterator[str]:
     """An in-process emulator with fast ticks and a short connection lifetime."""
     options = EmulatorOptions(
-        clock_start_ms=START_MS, frozen=True, ws_tick_ms=10, ws_max_lifetime_s=1.0
+        clock_start_ms=START_MS,
+        frozen=True,
+        ws_tick_ms=10,
+        ws_max_lifetime_s=1.0,
+        ws_ping_interval_s=0.2,
     )
     server = TestServer(create_app(options), host="127.0.0.1")
     await server.start_server()
@@ -190,3 +194,14 @@ async def test_lifetime_closes_and_faults_drop(stream_server: str) -> None:
             )
             async with session.ws_connect(f"{ws_base}/ws/ethusdt@ticker") as ws:
                 assert (await receive(ws))["e"] == "24hrTicker"  # a 0 s stall: sent anyway
+
+
+async def test_the_server_pings(stream_server: str) -> None:
+    ws_base = stream_server.replace("http", "ws")
+    async with (
+        ClientSession() as session,
+        session.ws_connect(f"{ws_base}/ws", autoping=False) as ws,
+    ):
+        msg = await asyncio.wait_for(ws.receive(), 10)
+        assert msg.type == WSMsgType.PING
+        await ws.pong(msg.data)
