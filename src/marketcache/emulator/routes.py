@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -167,26 +168,27 @@ def _symbols_asked(market: Market, query: dict[str, str]) -> list[str] | None:
     return None
 
 
-async def ticker_24hr(request: web.Request) -> web.Response:
-    """GET /api/v3/ticker/24hr: one object for `symbol`, else a list."""
+def _per_symbol(request: web.Request, answer: Callable[[Market, str], Any]) -> web.Response:
+    """One object for `symbol`, a list for `symbols` or for every symbol."""
     market = _market(request)
     query = _query(request)
     asked = _symbols_asked(market, query)
     if "symbol" in query and asked:
-        return json_response(quotes.ticker_24hr(market, asked[0]))
+        return json_response(answer(market, asked[0]))
     names = asked if asked is not None else list(market.symbols)
-    return json_response([quotes.ticker_24hr(market, s) for s in names])
+    return json_response([answer(market, s) for s in names])
+
+
+async def ticker_24hr(request: web.Request) -> web.Response:
+    """GET /api/v3/ticker/24hr."""
+    return _per_symbol(request, quotes.ticker_24hr)
 
 
 async def ticker_price(request: web.Request) -> web.Response:
-    """GET /api/v3/ticker/price: one object for `symbol`, else a list."""
-    market = _market(request)
-    query = _query(request)
-    asked = _symbols_asked(market, query)
-    if "symbol" in query and asked:
-        return json_response({"symbol": asked[0], "price": quotes.last_price(market, asked[0])})
-    names = asked if asked is not None else list(market.symbols)
-    return json_response([{"symbol": s, "price": quotes.last_price(market, s)} for s in names])
+    """GET /api/v3/ticker/price."""
+    return _per_symbol(
+        request, lambda market, s: {"symbol": s, "price": quotes.last_price(market, s)}
+    )
 
 
 async def avg_price(request: web.Request) -> web.Response:
@@ -199,14 +201,8 @@ async def avg_price(request: web.Request) -> web.Response:
 
 
 async def book_ticker(request: web.Request) -> web.Response:
-    """GET /api/v3/ticker/bookTicker: one object for `symbol`, else a list."""
-    market = _market(request)
-    query = _query(request)
-    asked = _symbols_asked(market, query)
-    if "symbol" in query and asked:
-        return json_response(quotes.book_ticker(market, asked[0]))
-    names = asked if asked is not None else list(market.symbols)
-    return json_response([quotes.book_ticker(market, s) for s in names])
+    """GET /api/v3/ticker/bookTicker."""
+    return _per_symbol(request, quotes.book_ticker)
 
 
 async def system_status(request: web.Request) -> web.Response:
