@@ -49,6 +49,15 @@ async def subscribed(emulator: EmulatorProcess, stream: str) -> None:
     raise AssertionError("the subscription never arrived")
 
 
+async def waiting(watch: Any) -> asyncio.Future[Any]:
+    """A watch_* call started and waiting for its next message (before the clock moves:
+    with a frozen clock nothing else would come)."""
+    future = asyncio.ensure_future(watch)
+    await asyncio.sleep(0.2)  # subscribed already: it only has to reach its await
+    assert not future.done()
+    return future
+
+
 def rest(emulator: EmulatorProcess, path: str, **query: Any) -> Any:
     answer = httpx.get(f"{emulator.url}{path}", params=query, timeout=5)
     answer.raise_for_status()
@@ -70,9 +79,10 @@ async def test_watch_ohlcv_is_the_rest_live_candle(pro: Any, emulator: EmulatorP
         fetched = await pro.fetch_ohlcv("BTC/USDT", timeframe, limit=2)
         assert streamed[-1] == fetched[-1]
     # the clock moves: the next message is the candle REST gives at the new instant
+    watching = await waiting(pro.watch_ohlcv("BTC/USDT", "1m"))
     EmulatorControl(emulator.url).advance_clock(90_000)
+    await asyncio.wait_for(watching, 40)
     fetched = await pro.fetch_ohlcv("BTC/USDT", "1m", limit=3)
-    await asyncio.wait_for(pro.watch_ohlcv("BTC/USDT", "1m"), 40)
     # the closed candle's final message comes first, then the live one: poll ccxt's cache
     for _ in range(100):
         streamed = list(pro.ohlcvs["BTC/USDT"]["1m"])
@@ -109,8 +119,9 @@ async def test_watch_order_book_is_the_rest_book(pro: Any, emulator: EmulatorPro
     fetched = rest(emulator, "/api/v3/depth", symbol="ETHUSDT", limit=10)
     assert book["nonce"] == fetched["lastUpdateId"] == START_MS
     assert book["bids"][:10] == [[float(p), float(q)] for p, q in fetched["bids"]]
+    watching = await waiting(pro.watch_order_book("ETH/USDT"))
     EmulatorControl(emulator.url).advance_clock(5_000)  # a diff update follows
-    book = await asyncio.wait_for(pro.watch_order_book("ETH/USDT"), 40)
+    book = await asyncio.wait_for(watching, 40)
     fetched = rest(emulator, "/api/v3/depth", symbol="ETHUSDT", limit=10)
     assert book["nonce"] == fetched["lastUpdateId"] == START_MS + 5_000
     assert book["bids"][:10] == [[float(p), float(q)] for p, q in fetched["bids"]]
