@@ -20,8 +20,9 @@ def by_weight(total: IntArray, weights: FloatArray) -> IntArray:
     np.put_along_axis(ranks, order, np.arange(w.shape[1])[None, :], axis=1)
     width = w.shape[1]
     extra = remainder[:, None] // width + (ranks < (remainder[:, None] % width))
+    # (should float rounding put the floors one over the total, the part with the
+    # smallest fraction gives the unit back)
     out: IntArray = base + extra
-    # a negative remainder (floors over the total) takes back from the largest parts
     return out
 
 
