@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/emulator_load.py [--seconds 5] [--concurrency 16]
 
-Starts `marketcache emulator --port 0` (frozen clock), runs a bounded loopback load and
-stops it. Two passes: the first mostly generates series (cold), the second hits caches.
+Starts `marketcache emulator --port 0` (frozen clock, or running with `--running`), runs a
+bounded loopback load and stops it. Two passes: the first mostly generates series (cold),
+the second hits caches. Besides requests/s it reports the emulator's own CPU per request
+(requests per emulator CPU-second), which does not depend on what else runs on the machine.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import statistics
 import time
 
 import httpx
+import psutil
 
 from marketcache.emulator.process import EmulatorProcess
 
@@ -57,16 +60,23 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--running", action="store_true", help="a running clock, not frozen")
     args = parser.parse_args()
-    async with EmulatorProcess(frozen=True, weight_limit=10**9) as emulator:
+    async with EmulatorProcess(frozen=not args.running, weight_limit=10**9) as emulator:
+        # (the emulator of before issue 15, run for the A/B in docs, has no `pid`)
+        pid = emulator.pid if hasattr(emulator, "pid") else emulator._process.pid  # type: ignore[union-attr]
+        server = psutil.Process(pid)
         for label in ("first pass", "second pass"):
+            cpu_before = sum(server.cpu_times()[:2])
             count, lat = await run_pass(emulator.url, args.seconds, args.concurrency)
+            cpu = sum(server.cpu_times()[:2]) - cpu_before
             lat.sort()
             p50 = statistics.median(lat)
             p99 = lat[int(len(lat) * 0.99) - 1]
             print(
                 f"{label}: {count / args.seconds:.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
-                f" ({count} requests, concurrency {args.concurrency})"
+                f" ({count} requests, concurrency {args.concurrency}); emulator CPU"
+                f" {cpu / args.seconds:.0%} of a core, {count / max(cpu, 1e-9):.0f} req/CPU-s"
             )
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from aiohttp.test_utils import TestServer
 
+from marketcache.emulator.ccxt_urls import repoint
 from marketcache.emulator.clock import EmulatorClock, parse_clock_start
 from marketcache.emulator.market import Market
 from marketcache.emulator.process import EmulatorProcess
@@ -58,14 +58,6 @@ def emulator() -> Iterator[EmulatorProcess]:
     """The real `marketcache emulator` command as a child process, frozen at CLOCK_START."""
     with EmulatorProcess(frozen=True, clock_start=CLOCK_START) as process:
         yield process
-
-
-def repoint(exchange: object, base_url: str) -> None:
-    """Point every ccxt API URL at the emulator, keeping each URL's path."""
-    api = exchange.urls["api"]  # type: ignore[attr-defined]
-    for key, value in list(api.items()):
-        if isinstance(value, str):
-            api[key] = base_url + urlsplit(value).path
 
 
 def make_binance(base_url: str, **config: object) -> object:

@@ -49,8 +49,9 @@ async def test_ticker(binance: Any) -> None:
     assert ticker["bid"] < ticker["ask"]
     assert ticker["baseVolume"] > 0
     candles = await binance.fetch_ohlcv("ETH/USDT", "30m", limit=48)
-    assert ticker["last"] == candles[-1][4]
-    assert ticker["open"] == candles[0][1]
+    assert ticker["last"] == candles[-1][4]  # the live candle closes at the last trade
+    first = await binance.fetch_trades("ETH/USDT", since=START_MS - 86_400_000, limit=1)
+    assert ticker["open"] == first[0]["price"]  # the first trade of the rolling day
 
 
 @pytest.mark.parametrize(
@@ -78,7 +79,7 @@ async def test_ohlcv_since_pages_consistently(binance: Any) -> None:
 
 
 async def test_real_btcusdt_30m_values(binance: Any) -> None:
-    candles = await binance.fetch_ohlcv("BTC/USDT", "30m", limit=500)
+    candles = (await binance.fetch_ohlcv("BTC/USDT", "30m", limit=501))[:-1]
     real = real_klines()
     shift = candles[-1][0] - real[-1][0]
     assert shift % (30 * 60_000) == 0
@@ -186,3 +187,25 @@ async def test_hang_becomes_a_ccxt_timeout(emulator: EmulatorProcess) -> None:
         assert await exchange.fetch_time() == START_MS
     finally:
         await exchange.close()
+
+
+async def test_bids_asks_status_and_the_weight_limit(binance: Any) -> None:
+    await binance.load_markets()
+    tops = await binance.fetch_bids_asks(["ETH/USDT", "BTC/USDT"])
+    book = await binance.fetch_order_book("ETH/USDT", 5)
+    assert tops["ETH/USDT"]["bid"] == book["bids"][0][0]
+    assert tops["ETH/USDT"]["ask"] == book["asks"][0][0]
+    assert (await binance.fetch_status())["status"] == "ok"
+    info = await binance.publicGetExchangeInfo()
+    weight = next(r for r in info["rateLimits"] if r["rateLimitType"] == "REQUEST_WEIGHT")
+    assert int(weight["limit"]) == 6000  # what the emulator enforces
+
+
+async def test_trade_ids_lie_inside_the_tickers_range(binance: Any) -> None:
+    ticker = await binance.fetch_ticker("ETH/USDT")
+    raw = await binance.publicGetTrades({"symbol": "ETHUSDT", "limit": 50})
+    info = ticker["info"]
+    ids = [int(t["id"]) for t in raw]
+    assert ids == sorted(ids)
+    assert int(info["firstId"]) <= ids[0]
+    assert ids[-1] == int(info["lastId"])

@@ -65,8 +65,8 @@ def test_candles_are_well_formed(market: Market, symbol: str, interval: str) -> 
         assert row[6] == row[0] + length - 1
         assert isinstance(row[8], int)
         assert row[8] >= 0
-        if row[0] + length <= START_MS:  # closed candles trade at prices inside their range
-            assert vol > 0
+        if row[0] + length <= START_MS and vol > 0:  # closed candles trade inside their range
+            # (a second without trades is flat at the last price, with no volume)
             assert low * vol * 0.999 <= quote <= h * vol * 1.001
     assert rows[-1][0] <= START_MS < rows[-1][0] + length  # the last candle is the live one
 
@@ -85,10 +85,12 @@ def test_calendar_intervals_align(market: Market) -> None:
 
 
 def test_real_btcusdt_30m_is_served_unchanged_and_ends_now(market: Market) -> None:
-    served = market.klines("BTCUSDT", "30m", None, None, 500)
+    with_live = market.klines("BTCUSDT", "30m", None, None, 501)
+    served = with_live[:-1]  # the recorded candles end with the last closed one
     real = real_klines()
     shift = served[-1][0] - real[-1][0]
-    assert served[-1][0] <= START_MS < served[-1][0] + 30 * 60_000
+    assert with_live[-1][0] <= START_MS < with_live[-1][0] + 30 * 60_000
+    assert with_live[-1][1] == real[-1][4]  # the live (model) candle opens at the real close
     for mine, theirs in zip(served, real, strict=True):
         assert mine[0] == theirs[0] + shift
         assert mine[6] == theirs[6] + shift
@@ -112,16 +114,18 @@ def test_btcusdt_other_intervals_follow_the_real_path(market: Market) -> None:
 
 def test_one_minute_trades_add_up_to_their_candle(market: Market) -> None:
     rows = market.klines("ETHUSDT", "1m", None, None, 30)
-    step = market.symbols["ETHUSDT"].step_size
+    g = market.grid("ETHUSDT")
     for row in rows[:-1]:
         trades = market.minute("ETHUSDT", row[0])
-        assert int(trades.qty_units.sum()) == round(float(row[5]) / step)
-        taker = int(trades.qty_units[~trades.buyer_is_maker].sum())
-        assert taker == round(float(row[9]) / step)
-        assert float(trades.price[0]) == pytest.approx(float(row[1]))
-        assert float(trades.price[-1]) == pytest.approx(float(row[4]))
-        assert float(trades.price.max()) == pytest.approx(float(row[2]))
-        assert float(trades.price.min()) == pytest.approx(float(row[3]))
+        buy = ~trades.buyer_is_maker
+        assert g.size(int(trades.qty.sum())) == row[5]
+        assert g.size(int(trades.qty[buy].sum())) == row[9]
+        assert g.quote(int((trades.price * trades.qty).sum())) == row[7]
+        assert g.quote(int((trades.price * trades.qty)[buy].sum())) == row[10]
+        assert g.price(int(trades.price[0])) == row[1]
+        assert g.price(int(trades.price[-1])) == row[4]
+        assert g.price(int(trades.price.max())) == row[2]
+        assert g.price(int(trades.price.min())) == row[3]
         assert int((trades.last_id - trades.first_id + 1).sum()) == row[8]
         assert np.all(np.diff(trades.time) >= 0)
         assert np.all((trades.time >= row[0]) & (trades.time <= row[6]))
@@ -133,13 +137,13 @@ def test_live_minute_candle_is_the_trades_so_far(market: Market) -> None:
     clock.set(START_MS + 37_123)
     live = market.klines("ETHUSDT", "1m", None, None, 1)[0]
     so_far = market.trades_so_far("ETHUSDT", clock.now_ms())
-    step = market.symbols["ETHUSDT"].step_size
-    assert round(float(live[5]) / step) == int(so_far.qty_units.sum())
-    assert float(live[4]) == pytest.approx(float(so_far.price[-1]))
+    g = market.grid("ETHUSDT")
+    assert live[5] == g.size(int(so_far.qty.sum()))
+    assert live[4] == g.price(int(so_far.price[-1]))
     assert np.all(so_far.time <= clock.now_ms())
 
 
-def test_btcusdt_price_moves_while_its_recorded_candle_is_live(market: Market) -> None:
+def test_btcusdt_price_moves_with_the_clock(market: Market) -> None:
     from marketcache.emulator import quotes
 
     prices = set()
@@ -162,18 +166,21 @@ def test_live_candle_and_price_move_with_a_running_clock() -> None:
     assert float(after[-1][5]) > float(before[-1][5])
 
 
-def test_ticker_agrees_with_klines(market: Market) -> None:
-    from marketcache.emulator import quotes
+def test_ticker_covers_exactly_its_rolling_day(market: Market) -> None:
+    from marketcache.emulator import quotes, tape
 
+    market.clock.set(START_MS + 12_345)
     for symbol in ("BTCUSDT", "ETHUSDT"):
         ticker = quotes.ticker_24hr(market, symbol)
-        day = market.klines(symbol, "30m", None, None, 48)
-        last = market.trade_price(symbol, market.clock.now_ms())
-        assert float(ticker["lastPrice"]) == pytest.approx(last)
-        if symbol != "BTCUSDT":  # BTCUSDT's live 30m candle is the recorded one
-            assert ticker["lastPrice"] == day[-1][4]
-        assert ticker["openPrice"] == day[0][1]
-        assert float(ticker["highPrice"]) == max(last, *(float(r[2]) for r in day))
-        assert float(ticker["lowPrice"]) == min(last, *(float(r[3]) for r in day))
-        assert float(ticker["volume"]) == pytest.approx(sum(float(r[5]) for r in day))
+        g = market.grid(symbol)
+        start, end = ticker["openTime"], ticker["closeTime"]
+        assert end == market.clock.now_ms()
+        assert end - start == 86_400_000
+        trades = tape.window(market, symbol, start, start + 59_999, 1000)
+        assert ticker["openPrice"] == trades[0]["p"]  # the first trade of the window
+        assert ticker["lastPrice"] == tape.recent(market, symbol, 1)[0]["p"]
+        assert ticker["lastPrice"] == market.klines(symbol, "1m", None, None, 1)[0][4]
+        assert ticker["count"] == ticker["lastId"] - ticker["firstId"] + 1
+        assert trades[0]["f"] == ticker["firstId"]
         assert quotes.last_price(market, symbol) == ticker["lastPrice"]
+        assert g.price(market.trade_price(symbol, end)) == ticker["lastPrice"]

@@ -9,6 +9,7 @@ from aiohttp import web
 from marketcache.emulator.faults import FaultSpecError
 from marketcache.emulator.middleware import STATE_KEY
 from marketcache.emulator.routes import MARKET_KEY, json_response
+from marketcache.emulator.ws import WS_KEY
 
 
 def _error(message: str) -> web.Response:
@@ -32,13 +33,20 @@ async def info(request: web.Request) -> web.Response:
             "symbols": len(market.symbols),
             "now": market.clock.now_ms(),
             "frozen": market.clock.frozen,
+            "ws_url": f"ws://{request.host}/ws",
         }
     )
 
 
 async def stats(request: web.Request) -> web.Response:
     """GET /_emulator/stats: requests and weight per path since the last reset."""
-    return json_response(request.app[STATE_KEY].meter.stats())
+    streams = request.app[WS_KEY]
+    return json_response(
+        {
+            **request.app[STATE_KEY].meter.stats(),
+            "streams": streams.stats(),
+        }
+    )
 
 
 async def reset(request: web.Request) -> web.Response:

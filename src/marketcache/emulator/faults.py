@@ -6,7 +6,9 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any
 
-FAULT_KINDS = ("429", "418", "500", "503", "hang", "malformed")
+REST_FAULTS = ("429", "418", "500", "503", "hang", "malformed")
+STREAM_FAULTS = ("drop", "stall", "delay")  # websockets: close, stop sending, hold messages
+FAULT_KINDS = REST_FAULTS + STREAM_FAULTS
 _RULE_KEYS = {"fault", "count", "ratio", "path", "retry_after"}
 _LATENCY_KEYS = {"latency_ms", "jitter_ms"}
 
@@ -23,11 +25,13 @@ class FaultRule:
     count: int | None = None
     ratio: float | None = None
     path: str | None = None
-    retry_after: int = 1  # seconds, sent in Retry-After with "429" and "418"
+    retry_after: int = 1  # seconds: Retry-After of "429"/"418"; how long "stall"/"delay" last
 
     def matches(self, path: str) -> bool:
         """Whether this rule applies to a request for `path`."""
-        return self.path is None or self.path == path
+        if self.path is None or self.path == path:
+            return True
+        return self.fault in STREAM_FAULTS and path.startswith(self.path)  # "/ws" and "/ws/0"
 
 
 def _number(body: dict[str, Any], key: str) -> float:
@@ -106,10 +110,11 @@ class Faults:
         jitter = self._random.uniform(-self.jitter_ms, self.jitter_ms)
         return max(0.0, self.latency_ms + jitter) / 1000.0
 
-    def pick(self, path: str) -> FaultRule | None:
-        """The rule whose fault this request suffers, if any (consumes counted rules)."""
+    def pick(self, path: str, kinds: tuple[str, ...] = REST_FAULTS) -> FaultRule | None:
+        """The rule (of `kinds`) this request or stream tick suffers, if any (consumes
+        counted rules)."""
         for rule in list(self.rules):
-            if not rule.matches(path):
+            if rule.fault not in kinds or not rule.matches(path):
                 continue
             if rule.count is not None:
                 rule.count -= 1

@@ -34,5 +34,8 @@ class LRU(Generic[K, V]):
             self.weight -= dropped
         return value
 
+    def __contains__(self, key: K) -> bool:
+        return key in self._items
+
     def __len__(self) -> int:
         return len(self._items)

@@ -1,18 +1,20 @@
-"""The emulated market's answers as plain Python values: klines, trades, prices.
+"""The market's answers read off one tape per symbol (`store`): atoms (30m), the minutes
+split out of them, the trades of each minute.
 
-`Market` ties the clock, the per-symbol models, the real BTCUSDT anchor and the caches
-together; `routes` turns its answers into Binance's JSON.
+Candles of 30m and longer aggregate atoms; 1m to 15m aggregate minutes; 1s aggregates
+trades. A live candle (and the 24h ticker's rolling window) aggregates what traded from
+its open up to now: whole atoms and minutes, then the trades of the live minute.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from marketcache.emulator import intervals
 from marketcache.emulator.anchor import RealAnchor
+from marketcache.emulator.candles import Candles, aggregate, concat, kline_rows, merge
 from marketcache.emulator.clock import EmulatorClock
 from marketcache.emulator.data import (
     REAL_KLINES_INTERVAL,
@@ -21,115 +23,173 @@ from marketcache.emulator.data import (
     exchange_info,
     symbols,
 )
+from marketcache.emulator.grid import Grid, grid
 from marketcache.emulator.lru import LRU
-from marketcache.emulator.model import Candles, SymbolModel
-from marketcache.emulator.trades import MINUTE, MinuteTrades, minute_trades
+from marketcache.emulator.model import ATOM, SymbolModel
+from marketcache.emulator.noise import IntArray
+from marketcache.emulator.store import TapeStore
+from marketcache.emulator.trades import MINUTE, MinuteTrades
 
 KlineRow = list[Any]
-TICKER_INTERVAL = "30m"  # the 24h ticker aggregates the last 48 candles of this interval
-TICKER_CANDLES = 48
-HOUR = 60 * MINUTE
+DAY = intervals.DAY
+SECOND = intervals.SECOND
 
 
-def fmt(value: float) -> str:
-    """A number as Binance writes prices and sizes: fixed point, 8 decimals."""
-    return f"{value:.8f}"
-
-
-def kline_rows(candles: Candles, step: float) -> list[KlineRow]:
-    """Binance's 12-column kline rows for the given candles."""
-    columns = zip(
-        candles.open_time.tolist(),
-        candles.open.tolist(),
-        candles.high.tolist(),
-        candles.low.tolist(),
-        candles.close.tolist(),
-        (candles.volume_units * step).tolist(),
-        candles.close_time.tolist(),
-        candles.quote_volume.tolist(),
-        candles.count.tolist(),
-        (candles.taker_units * step).tolist(),
-        candles.taker_quote_volume.tolist(),
-        strict=True,
+def trade_candle(trades: MinuteTrades, open_time: int, close_time: int) -> Candles:
+    """The trades (at least one) as one candle."""
+    buy = ~trades.buyer_is_maker
+    value = trades.price * trades.qty
+    one = np.ones(1, dtype=np.int64)
+    return Candles(
+        open_time=one * open_time,
+        close_time=one * close_time,
+        open=trades.price[:1],
+        high=one * int(trades.price.max()),
+        low=one * int(trades.price.min()),
+        close=trades.price[-1:],
+        volume=one * int(trades.qty.sum()),
+        taker=one * int(trades.qty[buy].sum()),
+        quote=one * int(value.sum()),
+        taker_quote=one * int(value[buy].sum()),
+        count=one * int((trades.last_id - trades.first_id + 1).sum()),
     )
-    return [
-        [
-            t,
-            f"{o:.8f}",
-            f"{h:.8f}",
-            f"{lo:.8f}",
-            f"{c:.8f}",
-            f"{v:.8f}",
-            ct,
-            f"{q:.8f}",
-            n,
-            f"{tb:.8f}",
-            f"{tq:.8f}",
-            "0",
-        ]
-        for t, o, h, lo, c, v, ct, q, n, tb, tq in columns
-    ]
+
+
+def _levels(book: tuple[IntArray, ...]) -> int:
+    return len(book[0]) + len(book[2])
 
 
 class Market:
     """All symbols of the recorded exchangeInfo, served on the emulator's clock."""
 
-    def __init__(self, clock: EmulatorClock) -> None:
+    def __init__(self, clock: EmulatorClock, seed: int = 0) -> None:
         self.clock = clock
+        self.seed = seed
         self.symbols: dict[str, SymbolInfo] = symbols()
         self.exchange_info: dict[str, Any] = exchange_info()
         self.anchor = RealAnchor(clock.start_ms)
-        self._models: dict[str, SymbolModel] = {}
-        # bounded by what they hold: candles, trades and rows (roughly 100 B, 60 B, 700 B each)
-        self._candles: LRU[tuple[str, str, int, int], Candles] = LRU(400_000, len)
-        self._minutes: LRU[tuple[str, int], MinuteTrades] = LRU(600_000, len)
+        self.store = TapeStore(self.symbols, self.anchor, seed)
         self._rows: LRU[tuple[str, str, int, int], list[KlineRow]] = LRU(100_000, len)
+        self._spans: LRU[tuple[str, int, int], Candles] = LRU(50_000)
+        # books (quotes.book_levels) by (symbol, now, levels): a diff stream reuses the last
+        self.books: LRU[tuple[str, int, int], tuple[IntArray, ...]] = LRU(2_000_000, _levels)
 
     def model(self, symbol: str) -> SymbolModel:
         """The model of a known symbol (callers validate the symbol first)."""
-        found = self._models.get(symbol)
-        if found is None:
-            found = self._models[symbol] = SymbolModel(self.symbols[symbol], self.anchor)
-        return found
+        return self.store.model(symbol)
 
-    def closed_candles(self, symbol: str, interval: str, first_open: int, count: int) -> Candles:
-        """`count` candles from `first_open`, with their full-window (closed) values; cached."""
-
-        def make() -> Candles:
-            bounds = intervals.opens_between(interval, first_open, count)
-            return self.model(symbol).candles(interval, np.array(bounds, dtype=np.int64))
-
-        return self._candles.get_or_make((symbol, interval, first_open, count), make)
+    def grid(self, symbol: str) -> Grid:
+        """The integer grid of a symbol's prices and sizes."""
+        return grid(symbol)
 
     def minute(self, symbol: str, minute_open: int) -> MinuteTrades:
-        """Every trade of the 1m candle opening at `minute_open` (future ones included)."""
+        """Every trade of the minute opening at `minute_open` (future ones included)."""
+        return self.store.minute(symbol, minute_open)
 
-        def make() -> MinuteTrades:
-            # candles come in hour blocks: one vectorized draw serves 60 minutes of trades
-            block_open = minute_open // HOUR * HOUR
-            block = self.closed_candles(symbol, "1m", block_open, 60)
-            return minute_trades(self.model(symbol), block, (minute_open - block_open) // MINUTE)
-
-        return self._minutes.get_or_make((symbol, minute_open), make)
+    def minute_range(self, symbol: str, start: int, stop: int) -> Candles:
+        """1m candles opening in [start, stop) (both aligned to 1m)."""
+        return self.store.minute_range(symbol, start, stop)
 
     def trades_so_far(self, symbol: str, now: int) -> MinuteTrades:
         """The trades of the live minute up to `now` (never empty: one opens the minute)."""
         return self.minute(symbol, now // MINUTE * MINUTE).upto(now)
 
-    def trade_price(self, symbol: str, now: int) -> float:
-        """The price of the latest trade at or before `now`."""
-        return float(self.trades_so_far(symbol, now).price[-1])
+    def trade_price(self, symbol: str, now: int) -> int:
+        """The price (ticks) of the latest trade at or before `now`."""
+        return int(self.trades_so_far(symbol, now).price[-1])
 
-    # klines ----------------------------------------------------------------------------
+    def window(self, symbol: str, start: int, end: int) -> Candles:
+        """Everything that traded with start <= time <= end, as one candle (open_time
+        `start`, close_time `end`); at least one trade must lie in the window."""
+        first_minute, last_minute = start // MINUTE * MINUTE, end // MINUTE * MINUTE
+        if first_minute == last_minute:
+            return trade_candle(self.minute(symbol, first_minute).between(start, end), start, end)
+        parts: list[Candles] = []
+        head = self.minute(symbol, first_minute).between(start, end)
+        if len(head):
+            parts.append(trade_candle(head, start, end))
+        if first_minute + MINUTE < last_minute:
+            parts.append(self._whole_minutes(symbol, first_minute + MINUTE, last_minute))
+        tail = self.minute(symbol, last_minute).upto(end)
+        parts.append(trade_candle(tail, start, end))
+        return merge(parts, start, end)
+
+    def _whole_minutes(self, symbol: str, start: int, stop: int) -> Candles:
+        """The minutes opening in [start, stop) as one candle: atoms where whole; cached
+        (a running clock asks for the same span all minute long)."""
+
+        def make() -> Candles:
+            atom_start = -(-start // ATOM) * ATOM
+            atom_stop = stop // ATOM * ATOM
+            if atom_start >= atom_stop:
+                return merge([self.minute_range(symbol, start, stop)], start, stop - 1)
+            parts = [
+                self.minute_range(symbol, start, atom_start) if start < atom_start else None,
+                self.store.atom_range(symbol, atom_start, atom_stop),
+                self.minute_range(symbol, atom_stop, stop) if atom_stop < stop else None,
+            ]
+            return merge([p for p in parts if p is not None], start, stop - 1)
+
+        return self._spans.get_or_make((symbol, start, stop), make)
+
+    # klines -----------------------------------------------------------------------------
+
+    def closed_candles(self, symbol: str, interval: str, first_open: int, count: int) -> Candles:
+        """`count` candles from `first_open`, with their full-window (closed) values."""
+        bounds = np.array(intervals.opens_between(interval, first_open, count), dtype=np.int64)
+        opens, closes = bounds[:-1], bounds[1:] - 1
+        length = intervals.INTERVAL_MS[interval]
+        if interval == "1s":
+            return self._seconds(symbol, int(bounds[0]), int(bounds[-1]))
+        if interval != "1M" and length < ATOM:
+            rows = self.store.minute_range(symbol, int(bounds[0]), int(bounds[-1]))
+            return aggregate(rows, (opens - bounds[0]) // MINUTE, opens, closes)
+        start, stop = int(bounds[0]), int(bounds[-1])
+        a0 = start // ATOM * ATOM
+        rows = self.store.atom_range(symbol, a0, -(-stop // ATOM) * ATOM)
+        return aggregate(rows, (opens - a0) // ATOM, opens, closes)
+
+    def _seconds(self, symbol: str, start: int, stop: int) -> Candles:
+        """1s candles in [start, stop): the trades of each second (none: flat at the last price)."""
+        trades = [self.minute(symbol, m) for m in range(start // MINUTE * MINUTE, stop, MINUTE)]
+        parts: list[Candles] = []
+        previous = self.trade_price(symbol, start - 1)
+        for second in range(start, stop, SECOND):
+            inside = trades[(second // MINUTE * MINUTE - start // MINUTE * MINUTE) // MINUTE]
+            done = inside.between(second, second + SECOND - 1)
+            if len(done):
+                parts.append(trade_candle(done, second, second + SECOND - 1))
+                previous = int(done.price[-1])
+            else:
+                flat = np.array([previous], dtype=np.int64)
+                zero = np.zeros(1, dtype=np.int64)
+                t = np.array([second], dtype=np.int64)
+                parts.append(
+                    Candles(t, t + 999, flat, flat, flat, flat, zero, zero, zero, zero, zero)
+                )
+        return concat(parts)
+
+    def closed_rows(
+        self, symbol: str, interval: str, first_open: int, count: int
+    ) -> list[KlineRow]:
+        """Kline rows with full-window values (recorded ones verbatim); cached, do not mutate."""
+
+        def make() -> list[KlineRow]:
+            candles = self.closed_candles(symbol, interval, first_open, count)
+            rows = kline_rows(candles, self.grid(symbol))
+            if symbol == REAL_KLINES_SYMBOL and interval == REAL_KLINES_INTERVAL:
+                rows = [self.anchor.row(row[0]) or row for row in rows]
+            return rows
+
+        return self._rows.get_or_make((symbol, interval, first_open, count), make)
 
     def klines(
         self, symbol: str, interval: str, start: int | None, end: int | None, limit: int
     ) -> list[KlineRow]:
         """Binance's `GET /api/v3/klines` semantics: open times in [start, end], up to now."""
         now = self.clock.now_ms()
-        last = intervals.align(interval, now)
-        if end is not None:
-            last = min(last, intervals.align(interval, end))
+        live_open = intervals.align(interval, now)
+        last = live_open if end is None else min(live_open, intervals.align(interval, end))
         if start is not None:
             first = intervals.align(interval, max(start, 0))
             if first < start:
@@ -145,70 +205,21 @@ class Market:
                 count -= 1
         if count <= 0:
             return []
-        rows = list(self.closed_rows(symbol, interval, first, count))
-        live_open = intervals.align(interval, now)
-        real = self.anchor.row(live_open) if symbol == REAL_KLINES_SYMBOL else None
-        if rows[-1][0] == live_open and not (real and interval == REAL_KLINES_INTERVAL):
-            candles = self.closed_candles(symbol, interval, first, count)
-            rows[-1] = self._live_row(symbol, interval, candles, len(candles) - 1, now)
+        rows = self.closed_rows(symbol, interval, first, count)
+        if rows[-1][0] != live_open:
+            return rows
+        rows = list(rows)
+        rows[-1] = self.live_row(symbol, interval, now)
         return rows
 
-    def closed_rows(
-        self, symbol: str, interval: str, first_open: int, count: int
-    ) -> list[KlineRow]:
-        """Kline rows with full-window values (real ones where recorded); cached, do not mutate."""
-
-        def make() -> list[KlineRow]:
-            candles = self.closed_candles(symbol, interval, first_open, count)
-            rows = kline_rows(candles, self.symbols[symbol].step_size)
-            if symbol == REAL_KLINES_SYMBOL and interval == REAL_KLINES_INTERVAL:
-                rows = [self.anchor.row(row[0]) or row for row in rows]
-            return rows
-
-        return self._rows.get_or_make((symbol, interval, first_open, count), make)
-
-    def _live_row(self, symbol: str, interval: str, full: Candles, i: int, now: int) -> KlineRow:
-        """The unclosed candle as of `now`: prices so far, volume growing with time."""
-        info = self.symbols[symbol]
-        o = float(full.open[i])
-        if interval == "1m":
-            done = self.trades_so_far(symbol, now)
-            prices = done.price
-            units = int(done.qty_units.sum())
-            taker = int(done.qty_units[~done.buyer_is_maker].sum())
-            quote = float((done.price * done.qty_units).sum()) * info.step_size
-            taker_quote = float(
-                (done.price[~done.buyer_is_maker] * done.qty_units[~done.buyer_is_maker]).sum()
-            )
-            taker_quote *= info.step_size
-            count = int((done.last_id - done.first_id + 1).sum())
-            c = float(prices[-1])
-            h = max(o, float(prices.max()))
-            low = min(o, float(prices.min()))
-        else:
-            length = int(full.close_time[i]) + 1 - int(full.open_time[i])
-            frac = min(1.0, max(0.0, (now - int(full.open_time[i])) / length))
-            grow = math.sqrt(frac)
-            c = self.trade_price(symbol, now)
-            tick = info.tick_size
-            h = max(o, c, round((o + (float(full.high[i]) - o) * grow) / tick) * tick)
-            low = min(o, c, round((o - (o - float(full.low[i])) * grow) / tick) * tick)
-            units = round(int(full.volume_units[i]) * frac)
-            taker = min(units, round(int(full.taker_units[i]) * frac))
-            quote = float(full.quote_volume[i]) * frac
-            taker_quote = float(full.taker_quote_volume[i]) * frac
-            count = round(int(full.count[i]) * frac)
-        return [
-            int(full.open_time[i]),
-            fmt(o),
-            fmt(h),
-            fmt(low),
-            fmt(c),
-            fmt(units * info.step_size),
-            int(full.close_time[i]),
-            fmt(quote),
-            count,
-            fmt(taker * info.step_size),
-            fmt(taker_quote),
-            "0",
-        ]
+    def live_row(self, symbol: str, interval: str, now: int) -> KlineRow:
+        """The candle of `interval` containing `now`, as traded so far."""
+        open_time = intervals.align(interval, now)
+        close_time = intervals.shift(interval, open_time, 1) - 1
+        live = self.window(symbol, open_time, now)
+        live = Candles(
+            np.array([open_time]),
+            np.array([close_time]),
+            *(getattr(live, f) for f in list(Candles.__dataclass_fields__)[2:]),
+        )
+        return kline_rows(live, self.grid(symbol))[0]

@@ -15,6 +15,7 @@ from marketcache.emulator.routes import json_response
 from marketcache.emulator.weights import WeightMeter, request_weight
 
 CONTROL_PREFIX = "/_emulator/"
+STREAM_PREFIXES = ("/ws", "/stream")
 HANG_LIMIT_SECONDS = 600.0
 
 
@@ -58,7 +59,12 @@ async def _inject(
         response.headers["Retry-After"] = str(rule.retry_after)
         return response
     if kind == "418":
-        body = {"code": -1003, "msg": "Way too much request weight used; IP banned."}
+        until = int(time.time() * 1000) + rule.retry_after * 1000
+        body = {
+            "code": -1003,
+            "msg": f"Way too much request weight used; IP banned until {until}. "
+            "Please use WebSocket Streams for live updates to avoid bans.",
+        }
         response = json_response(body, status=418)
         response.headers["Retry-After"] = str(rule.retry_after)
         return response
@@ -92,6 +98,8 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
 @web.middleware
 async def emulator_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Count, limit, delay and break requests as configured; mark every answer."""
+    if request.path.startswith(STREAM_PREFIXES):
+        return await handler(request)  # websockets: stream faults act inside (`ws`)
     if request.path.startswith(CONTROL_PREFIX):
         response = await _answer(request, handler)
         response.headers["X-Emulator"] = "marketcache"

@@ -1,63 +1,48 @@
-"""The synthetic market: a price path per symbol and closed candles derived from it.
+"""The synthetic market: a price path per symbol, and its 30-minute candles (the atoms).
 
-Prices follow one continuous path per symbol (so every interval agrees on the price at
-any instant); volumes, wicks, taker-buy shares and trade counts are drawn per candle,
-addressed by (symbol, interval, open time). Figures are calibrated on the real series.
+Prices follow one continuous path per symbol; the atoms take their opens and closes from
+it, and draw wicks, volumes, taker shares, per-side average prices and trade counts,
+addressed by (symbol, open time). Every finer candle is split out of an atom
+(`minutes`), every coarser one aggregates atoms. Figures are calibrated on the real series.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
 from marketcache.emulator import intervals, noise
 from marketcache.emulator.anchor import RealAnchor
 from marketcache.emulator.calibration import calibration
+from marketcache.emulator.candles import Candles
 from marketcache.emulator.data import REAL_KLINES_SYMBOL, SymbolInfo
+from marketcache.emulator.grid import Grid, grid_of
 from marketcache.emulator.noise import FloatArray, IntArray
 
 STABLECOINS = frozenset({"USDC", "BUSD", "TUSD", "PAX", "USDP", "DAI", "UST", "SUSD", "EUR"})
-MIN_UNITS = 4  # every candle trades at least this many lot steps in at least this many trades
-_30M = intervals.INTERVAL_MS["30m"]
+ATOM = intervals.INTERVAL_MS["30m"]
+MIN_SIDE_UNITS = 200  # each side of an atom trades at least this many units ...
+MIN_COUNT = 400  # ... in at least this many trades (so every minute has a few of each)
 
-# tags of the independent random streams of a candle
 _TAG_WICK_UP, _TAG_WICK_DOWN, _TAG_VOLUME, _TAG_TAKER, _TAG_COUNT = 1, 2, 3, 4, 5
-
-
-@dataclass(frozen=True)
-class Candles:
-    """Columns of consecutive candles; volumes are in whole lot steps (`step_size` units)."""
-
-    open_time: IntArray
-    close_time: IntArray
-    open: FloatArray
-    high: FloatArray
-    low: FloatArray
-    close: FloatArray
-    volume_units: IntArray
-    taker_units: IntArray
-    quote_volume: FloatArray
-    taker_quote_volume: FloatArray
-    count: IntArray
-
-    def __len__(self) -> int:
-        return len(self.open_time)
+_TAG_VWAP_BUY, _TAG_VWAP_SELL = 6, 8
 
 
 class SymbolModel:
-    """Everything synthetic about one symbol, a pure function of its name (and the anchor)."""
+    """Everything synthetic about one symbol: a pure function of its name, the market seed
+    and (for BTCUSDT) where the real series sits."""
 
-    def __init__(self, info: SymbolInfo, anchor: RealAnchor | None) -> None:
+    def __init__(self, info: SymbolInfo, anchor: RealAnchor | None, market_seed: int = 0) -> None:
         self.info = info
-        self.seed = noise.seed_of(info.symbol)
+        self.grid: Grid = grid_of(info)
+        base_seed = noise.seed_of(info.symbol)
+        self.seed = base_seed if market_seed == 0 else noise.seed_mix(base_seed, market_seed)
+        self.atom_seed = noise.seed_mix(self.seed, 30)
         self.anchor = anchor if info.symbol == REAL_KLINES_SYMBOL else None
         cal = calibration()
         u = noise.uniform(self.seed, 7, [0, 1, 2, 3])
-        stable = info.base in STABLECOINS
-        if stable:
+        if info.base in STABLECOINS:
             self.sigma_30m = cal.sigma_30m * 0.05
             base_price = 1.0
             quote_share = 0.05 + 0.3 * float(u[2])
@@ -75,70 +60,69 @@ class SymbolModel:
         self.mean_quote_30m = cal.mean_quote_volume * quote_share
         self._scale = self.sigma_30m / noise.RAW_30M_STD
 
-    def _noise(self, times: IntArray) -> FloatArray:
-        return noise.raw_path(self.seed, times)
-
     def log_price(self, times: IntArray) -> FloatArray:
         """Natural log of the (unrounded) price at each time in ms."""
         t = np.asarray(times, dtype=np.int64)
         if self.anchor is not None:
-            return self.anchor.log_price(t, self._noise, self._scale)
-        return self.log_base + self._scale * self._noise(t)
+            return self.anchor.log_price(t, self._path, self._scale)
+        return self.log_base + self._scale * self._path(t)
 
-    def round_price(self, values: FloatArray) -> FloatArray:
-        """Prices on the symbol's tick grid, never below one tick."""
-        tick = self.info.tick_size
-        return np.maximum(np.round(values / tick), 1.0) * tick
+    def _path(self, times: IntArray) -> FloatArray:
+        return noise.raw_path(self.seed, times)
 
-    @cached_property
-    def interval_seeds(self) -> dict[str, int]:
-        """The seed of each interval's per-candle draws."""
-        return {name: noise.seed_of(self.info.symbol, name) for name in intervals.INTERVAL_MS}
+    def ticks(self, prices: FloatArray) -> IntArray:
+        """Prices as whole ticks, never below one tick."""
+        out: IntArray = np.maximum(np.round(prices / self.grid.tick), 1).astype(np.int64)
+        return out
 
-    def candles(self, interval: str, bounds: IntArray) -> Candles:
-        """Closed candles whose open/close boundaries are `bounds` (n+1 times, n candles)."""
+    def atoms(self, opens: IntArray) -> Candles:
+        """The model's 30m candles opening at `opens` (aligned)."""
         cal = calibration()
-        edges = np.asarray(bounds, dtype=np.int64)
-        opens, ends = edges[:-1], edges[1:]
-        prices = np.exp(self.log_price(edges))
-        o = self.round_price(prices[:-1])
-        c = self.round_price(prices[1:])
-        seed = self.interval_seeds[interval]
-        duration = (ends - opens).astype(np.float64)
-        sigma = self.sigma_30m * np.sqrt(duration / _30M)
+        t = np.asarray(opens, dtype=np.int64)
+        # opens and closes on one sorted run of boundaries (consecutive atoms share one)
+        edges, where = np.unique(np.concatenate((t, t + ATOM)), return_inverse=True)
+        prices = np.exp(self.log_price(edges))[where]
+        o = self.ticks(prices[: len(t)])
+        c = self.ticks(prices[len(t) :])
+        seed = self.atom_seed
         ret = np.log(c / o)
+        sigma = self.sigma_30m
         wick = cal.wick_ratio * sigma * 2.0
-        up = wick * noise.uniform(seed, _TAG_WICK_UP, opens) ** 2
-        down = wick * noise.uniform(seed, _TAG_WICK_DOWN, opens) ** 2
-        h = np.maximum(self.round_price(np.maximum(o, c) * np.exp(up)), np.maximum(o, c))
-        low = np.minimum(self.round_price(np.minimum(o, c) * np.exp(-down)), np.minimum(o, c))
+        up = wick * noise.uniform(seed, _TAG_WICK_UP, t) ** 2
+        down = wick * noise.uniform(seed, _TAG_WICK_DOWN, t) ** 2
+        h = np.maximum(np.round(np.maximum(o, c) * np.exp(up)).astype(np.int64), np.maximum(o, c))
+        low = np.round(np.minimum(o, c) * np.exp(-down)).astype(np.int64)
+        low = np.maximum(np.minimum(low, np.minimum(o, c)), 1)
         vol_sigma = cal.log_volume_std
-        activity = 1.0 + 0.6 * np.minimum(np.abs(ret) / np.maximum(sigma, 1e-12), 4.0)
-        shock = np.exp(vol_sigma * noise.normal(seed, _TAG_VOLUME, opens) - vol_sigma**2 / 2)
-        quote = self.mean_quote_30m * (duration / _30M) * shock * activity / 1.5
-        vwap = (o + h + low + c) / 4.0
-        units = np.maximum(np.round(quote / vwap / self.info.step_size), MIN_UNITS)
-        units = units.astype(np.int64)
-        drift = 0.25 * np.tanh(ret / np.maximum(sigma, 1e-12))
-        ratio = cal.taker_ratio_mean + cal.taker_ratio_std * noise.normal(seed, _TAG_TAKER, opens)
+        activity = 1.0 + 0.6 * np.minimum(np.abs(ret) / max(sigma, 1e-12), 4.0)
+        shock = np.exp(vol_sigma * noise.normal(seed, _TAG_VOLUME, t) - vol_sigma**2 / 2)
+        quote = self.mean_quote_30m * shock * activity / 1.5
+        mid = (o + h + low + c) / 4.0
+        raw_units = np.round(quote / (mid * self.grid.tick) / self.grid.unit)
+        volume: IntArray = np.maximum(raw_units, 2 * MIN_SIDE_UNITS).astype(np.int64)
+        drift = 0.25 * np.tanh(ret / max(sigma, 1e-12))
+        ratio = cal.taker_ratio_mean + cal.taker_ratio_std * noise.normal(seed, _TAG_TAKER, t)
         ratio = np.clip(ratio + drift * cal.taker_ratio_std * 2, 0.05, 0.95)
-        taker = np.clip(np.round(units * ratio), 1, units - 1).astype(np.int64)
-        volume = units * self.info.step_size
-        quote_volume = volume * vwap
-        taker_quote = taker * self.info.step_size * vwap
-        spread = 0.7 + 0.6 * noise.uniform(seed, _TAG_COUNT, opens)
-        raw_count = np.round(quote_volume * cal.trades_per_quote * spread)
-        count = np.clip(raw_count, MIN_UNITS, 500_000).astype(np.int64)
+        taker = np.clip(np.round(volume * ratio), MIN_SIDE_UNITS, volume - MIN_SIDE_UNITS)
+        taker_units: IntArray = taker.astype(np.int64)
+        span = (h - low).astype(np.float64)
+        vwap_buy = mid + span * 0.15 * (noise.uniform(seed, _TAG_VWAP_BUY, t) - 0.5)
+        vwap_sell = mid + span * 0.15 * (noise.uniform(seed, _TAG_VWAP_SELL, t) - 0.5)
+        taker_quote = np.round(taker_units * np.clip(vwap_buy, low, h)).astype(np.int64)
+        sell_quote = np.round((volume - taker_units) * np.clip(vwap_sell, low, h)).astype(np.int64)
+        spread = 0.7 + 0.6 * noise.uniform(seed, _TAG_COUNT, t)
+        raw_count = np.round(quote * cal.trades_per_quote * spread)
+        count = np.clip(raw_count, MIN_COUNT, 500_000).astype(np.int64)
         return Candles(
-            open_time=opens,
-            close_time=ends - 1,
+            open_time=t,
+            close_time=t + ATOM - 1,
             open=o,
             high=h,
             low=low,
             close=c,
-            volume_units=units,
-            taker_units=taker,
-            quote_volume=quote_volume,
-            taker_quote_volume=taker_quote,
+            volume=volume,
+            taker=taker_units,
+            quote=taker_quote + sell_quote,
+            taker_quote=taker_quote,
             count=count,
         )

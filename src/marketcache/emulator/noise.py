@@ -19,6 +19,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _TO_UNIT = 2.0**-53
+_S11, _S27, _S30, _S31 = np.uint64(11), np.uint64(27), np.uint64(30), np.uint64(31)
 
 
 def seed_of(*parts: str) -> int:
@@ -28,20 +29,23 @@ def seed_of(*parts: str) -> int:
 
 
 def _splitmix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    with np.errstate(over="ignore"):
-        z = x + _GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * _MIX1
-        z = (z ^ (z >> np.uint64(27))) * _MIX2
-        return z ^ (z >> np.uint64(31))
+    # array arithmetic on uint64 wraps silently (only scalar arithmetic warns)
+    z = np.atleast_1d(x) + _GOLDEN
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    out: npt.NDArray[np.uint64] = z ^ (z >> _S31)
+    return out
 
 
 def uniform(seed: int, tag: int, index: npt.ArrayLike) -> FloatArray:
     """Uniform numbers in [0, 1), one per index, addressed by (seed, tag, index)."""
-    idx = np.asarray(index, dtype=np.int64).astype(np.uint64)
+    idx = np.asarray(index, dtype=np.int64)
     key = np.uint64(seed_mix(seed, tag))
-    with np.errstate(over="ignore"):
-        h = _splitmix(_splitmix(idx ^ key) + key)
-    return (h >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+    # one splitmix round of (index xor a hashed key): streams of different keys are
+    # permutations of one another, never aligned at the same index
+    h = _splitmix(np.atleast_1d(idx).astype(np.uint64) ^ key)
+    out: FloatArray = (h >> _S11).astype(np.float64) * _TO_UNIT
+    return out.reshape(idx.shape)
 
 
 def normal(seed: int, tag: int, index: npt.ArrayLike) -> FloatArray:
@@ -70,9 +74,17 @@ def raw_path(seed: int, times_ms: IntArray) -> FloatArray:
     """Unscaled fractal noise at the given times: continuous, piecewise linear, mean zero."""
     t = np.asarray(times_ms, dtype=np.int64).ravel()
     total = np.zeros(t.shape, dtype=np.float64)
+    ordered = len(t) > 1 and bool(np.all(t[1:] >= t[:-1]))
     for k, (spacing, amplitude) in enumerate(zip(_OCTAVE_MS, _AMPLITUDES, strict=True)):
         cell = t // spacing
         frac = (t - cell * spacing) / spacing
+        first = int(cell[0]) if len(cell) else 0
+        if ordered and int(cell[-1]) - first + 2 <= 2 * len(t):
+            # sorted times sharing cells: draw each grid point once
+            corners = uniform(seed, 1000 + k, np.arange(first, cell[-1] + 2, dtype=np.int64))
+            left, right = corners[cell - first], corners[cell - first + 1]
+            total += amplitude * (left + (right - left) * frac - 0.5)
+            continue
         both = uniform(seed, 1000 + k, np.concatenate((cell, cell + 1)))
         left, right = both[: len(cell)], both[len(cell) :]
         total += amplitude * (left + (right - left) * frac - 0.5)

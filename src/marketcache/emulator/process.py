@@ -78,6 +78,20 @@ class EmulatorProcess:
         return self._url
 
     @property
+    def ws_url(self) -> str:
+        """Websocket base of the raw streams, e.g. `ws://127.0.0.1:41234/ws`."""
+        from marketcache.emulator.ccxt_urls import ws_url
+
+        return ws_url(self.url)
+
+    @property
+    def pid(self) -> int:
+        """The child's process id (only once started)."""
+        if self._process is None:
+            raise EmulatorStartError("the emulator is not running; call start() first")
+        return self._process.pid
+
+    @property
     def running(self) -> bool:
         """Whether the child process is alive."""
         return self._process is not None and self._process.poll() is None

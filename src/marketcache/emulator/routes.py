@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -14,7 +16,9 @@ from marketcache.emulator.market import Market
 from marketcache.emulator.params import BinanceError
 
 MARKET_KEY = web.AppKey("market", Market)
+WEIGHT_LIMIT_KEY = web.AppKey("weight_limit", int)
 HOUR = 3_600_000
+_SYMBOL = re.compile(r"^[A-Z0-9\-_.]{1,20}$")
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
@@ -32,7 +36,12 @@ def _query(request: web.Request) -> dict[str, str]:
 
 
 def _symbol(market: Market, query: dict[str, str]) -> str:
-    symbol = params.mandatory(query, "symbol").upper()
+    symbol = params.mandatory(query, "symbol")
+    if not _SYMBOL.match(symbol):
+        raise BinanceError(
+            -1100,
+            "Illegal characters found in parameter 'symbol'; legal range is '^[A-Z0-9-_.]{1,20}$'.",
+        )
     if symbol not in market.symbols:
         raise params.invalid_symbol()
     return symbol
@@ -55,9 +64,7 @@ async def exchange_info(request: web.Request) -> web.Response:
     info = market.exchange_info
     if "symbol" in query or "symbols" in query:
         wanted = (
-            [_symbol(market, query)]
-            if "symbol" in query
-            else [s.upper() for s in params.symbol_list(query["symbols"])]
+            [_symbol(market, query)] if "symbol" in query else params.symbol_list(query["symbols"])
         )
         if any(s not in market.symbols for s in wanted):
             raise params.invalid_symbol()
@@ -65,6 +72,12 @@ async def exchange_info(request: web.Request) -> web.Response:
         info["symbols"] = [s for s in info["symbols"] if s["symbol"] in wanted]
     else:
         info = copy.copy(info)
+    info["rateLimits"] = [
+        {**limit, "limit": request.app[WEIGHT_LIMIT_KEY]}
+        if limit["rateLimitType"] == "REQUEST_WEIGHT"
+        else limit
+        for limit in info["rateLimits"]
+    ]
     info["serverTime"] = market.clock.now_ms()
     return json_response(info)
 
@@ -120,7 +133,7 @@ async def trades(request: web.Request) -> web.Response:
     return json_response(
         [
             {
-                "id": r["a"],
+                "id": r["l"],
                 "price": r["p"],
                 "qty": r["q"],
                 "quoteQty": f"{float(r['p']) * float(r['q']):.8f}",
@@ -148,33 +161,34 @@ def _symbols_asked(market: Market, query: dict[str, str]) -> list[str] | None:
     if "symbol" in query:
         return [_symbol(market, query)]
     if "symbols" in query:
-        wanted = [s.upper() for s in params.symbol_list(query["symbols"])]
+        wanted = params.symbol_list(query["symbols"])
         if any(s not in market.symbols for s in wanted):
             raise params.invalid_symbol()
         return wanted
     return None
 
 
-async def ticker_24hr(request: web.Request) -> web.Response:
-    """GET /api/v3/ticker/24hr: one object for `symbol`, else a list."""
+def _per_symbol(request: web.Request, answer: Callable[[Market, str], Any]) -> web.Response:
+    """One object for `symbol`, a list for `symbols` or for every symbol."""
     market = _market(request)
     query = _query(request)
     asked = _symbols_asked(market, query)
     if "symbol" in query and asked:
-        return json_response(quotes.ticker_24hr(market, asked[0]))
+        return json_response(answer(market, asked[0]))
     names = asked if asked is not None else list(market.symbols)
-    return json_response([quotes.ticker_24hr(market, s) for s in names])
+    return json_response([answer(market, s) for s in names])
+
+
+async def ticker_24hr(request: web.Request) -> web.Response:
+    """GET /api/v3/ticker/24hr."""
+    return _per_symbol(request, quotes.ticker_24hr)
 
 
 async def ticker_price(request: web.Request) -> web.Response:
-    """GET /api/v3/ticker/price: one object for `symbol`, else a list."""
-    market = _market(request)
-    query = _query(request)
-    asked = _symbols_asked(market, query)
-    if "symbol" in query and asked:
-        return json_response({"symbol": asked[0], "price": quotes.last_price(market, asked[0])})
-    names = asked if asked is not None else list(market.symbols)
-    return json_response([{"symbol": s, "price": quotes.last_price(market, s)} for s in names])
+    """GET /api/v3/ticker/price."""
+    return _per_symbol(
+        request, lambda market, s: {"symbol": s, "price": quotes.last_price(market, s)}
+    )
 
 
 async def avg_price(request: web.Request) -> web.Response:
@@ -184,6 +198,16 @@ async def avg_price(request: web.Request) -> web.Response:
     rows = market.klines(symbol, "1m", None, None, 5)
     mean = sum(float(r[4]) for r in rows) / len(rows)
     return json_response({"mins": 5, "price": f"{mean:.8f}", "closeTime": rows[-1][6]})
+
+
+async def book_ticker(request: web.Request) -> web.Response:
+    """GET /api/v3/ticker/bookTicker."""
+    return _per_symbol(request, quotes.book_ticker)
+
+
+async def system_status(request: web.Request) -> web.Response:
+    """GET /sapi/v1/system/status: always normal (faults break it like any endpoint)."""
+    return json_response({"status": 0, "msg": "normal"})
 
 
 def add_market_routes(app: web.Application) -> None:
@@ -200,3 +224,5 @@ def add_market_routes(app: web.Application) -> None:
     get("/api/v3/ticker/24hr", ticker_24hr)
     get("/api/v3/ticker/price", ticker_price)
     get("/api/v3/avgPrice", avg_price)
+    get("/api/v3/ticker/bookTicker", book_ticker)
+    get("/sapi/v1/system/status", system_status)

@@ -8,8 +8,9 @@ import contextlib
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -18,8 +19,9 @@ from marketcache.emulator.control_routes import add_control_routes
 from marketcache.emulator.faults import Faults
 from marketcache.emulator.market import Market
 from marketcache.emulator.middleware import STATE_KEY, EmulatorState, emulator_middleware
-from marketcache.emulator.routes import MARKET_KEY, add_market_routes
+from marketcache.emulator.routes import MARKET_KEY, WEIGHT_LIMIT_KEY, add_market_routes
 from marketcache.emulator.weights import WeightMeter
+from marketcache.emulator.ws import StreamOptions, add_stream_routes
 
 DEFAULT_WEIGHT_LIMIT = 6000
 
@@ -34,6 +36,9 @@ class EmulatorOptions:
     clock_start_ms: int | None = None
     frozen: bool = False
     seed: int = 0
+    ws_ping_interval_s: float = 20.0
+    ws_max_lifetime_s: float = 24 * 3600.0
+    ws_tick_ms: float = 50.0
 
 
 def create_app(
@@ -43,13 +48,20 @@ def create_app(
     opts = options or EmulatorOptions()
     app = web.Application(middlewares=[emulator_middleware])
     clock = EmulatorClock(opts.clock_start_ms, frozen=opts.frozen)
-    app[MARKET_KEY] = Market(clock)
+    app[MARKET_KEY] = Market(clock, seed=opts.seed)
+    app[WEIGHT_LIMIT_KEY] = opts.weight_limit
     app[STATE_KEY] = EmulatorState(
         meter=WeightMeter(opts.weight_limit, wall_clock),
         faults=Faults(opts.latency_ms, opts.jitter_ms, seed=opts.seed),
     )
     add_market_routes(app)
     add_control_routes(app)
+    streams = StreamOptions(
+        tick_s=opts.ws_tick_ms / 1000.0,
+        ping_interval_s=opts.ws_ping_interval_s,
+        max_lifetime_s=opts.ws_max_lifetime_s,
+    )
+    add_stream_routes(app, streams, app[STATE_KEY].faults)
     return app
 
 
@@ -75,7 +87,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="the clock does not move (except via /_emulator/clock)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of fault and jitter draws")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the synthetic market, faults and jitter"
+    )
+    parser.add_argument(
+        "--ws-ping-interval", type=float, default=20.0, help="seconds between server pings"
+    )
+    parser.add_argument(
+        "--ws-max-lifetime",
+        type=float,
+        default=24 * 3600.0,
+        help="seconds before a websocket connection is closed (Binance: 24 h)",
+    )
+    parser.add_argument(
+        "--ws-tick-ms", type=float, default=50.0, help="how often streams look at the clock"
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
@@ -88,6 +114,9 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
         clock_start_ms=start,
         frozen=args.frozen,
         seed=args.seed,
+        ws_ping_interval_s=args.ws_ping_interval,
+        ws_max_lifetime_s=args.ws_max_lifetime,
+        ws_tick_ms=args.ws_tick_ms,
     )
 
 
@@ -110,6 +139,16 @@ async def serve(host: str, port: int, options: EmulatorOptions) -> None:
         await runner.cleanup()
 
 
+def _run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when it is installed (it is, with uvicorn's extras), else asyncio."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop ships with the service's dependencies
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
 def run(args: argparse.Namespace) -> int:
     """Entry point of `marketcache emulator`."""
     try:
@@ -118,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"marketcache emulator: bad --clock-start: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(serve(args.host, args.port, options))
+        _run_loop(serve(args.host, args.port, options))
     except OSError as exc:
         print(
             f"marketcache emulator: cannot listen on {args.host}:{args.port}: {exc}",
