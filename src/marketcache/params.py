@@ -73,6 +73,18 @@ def parse_query(model: type[P], items: Sequence[tuple[str, str]]) -> P:
     return parse_values(model, values)
 
 
+def query_int(raw: str | None, name: str, low: int, high: int, default: int) -> int:
+    """A whole-number query parameter within `low..high`; a 422 naming `name` otherwise."""
+    if raw is None:
+        return default
+    if not _INTEGER.fullmatch(raw):
+        raise BodyValidationError(f"{name}: {raw!r} is not a whole number", [name])
+    value = int(raw)
+    if not low <= value <= high:
+        raise BodyValidationError(f"{name}: must be within {low}..{high}, got {value}", [name])
+    return value
+
+
 def parse_values(model: type[P], values: dict[str, Any]) -> P:
     """Validate already-decoded `values` as `model`; raise BodyValidationError (422)."""
     try:

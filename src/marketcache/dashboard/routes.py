@@ -16,12 +16,14 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from marketcache.api import responses
+from marketcache.api.openapi import error_responses, query_parameter
 from marketcache.api.runtime import runtime
+from marketcache.api.schemas import OkResponse
 from marketcache.dashboard import markets
 from marketcache.dashboard.assets import ASSETS, PAGE, Asset
-from marketcache.errors import BodyValidationError
 from marketcache.monitoring.alerts import AlertRules
 from marketcache.monitoring.monitor import WINDOW_S
+from marketcache.params import query_int
 from marketcache.targets import WARM_P95_TARGET_MS
 
 router = APIRouter(tags=["dashboard"])
@@ -47,13 +49,31 @@ def _serve(request: Request, asset: Asset, headers: dict[str, str] | None = None
     return Response(asset.body, media_type=asset.media_type, headers=common)
 
 
-@router.get("/dashboard", summary="the live dashboard page")
+_TEXT = {"schema": {"type": "string"}}
+_NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "If-None-Match matched the ETag"}
+}
+
+
+@router.get(
+    "/dashboard",
+    summary="the live dashboard page",
+    responses={200: {"content": {"text/html": _TEXT}, "description": "the page"}, **_NOT_MODIFIED},
+)
 async def page(request: Request) -> Response:
     """The HTML page; it polls the JSON endpoints and draws them."""
     return _serve(request, PAGE, {"Content-Security-Policy": CSP})
 
 
-@router.get("/dashboard/assets/{name}", summary="a script or style of the dashboard")
+@router.get(
+    "/dashboard/assets/{name}",
+    summary="a script or style of the dashboard",
+    responses={
+        200: {"content": {"text/javascript": _TEXT, "text/css": _TEXT}, "description": "it"},
+        **_NOT_MODIFIED,
+        **error_responses(404),
+    },
+)
 async def asset(request: Request, name: str) -> Response:
     """One of the files shipped with the package (no other file is reachable)."""
     found = ASSETS.get(name)
@@ -62,26 +82,21 @@ async def asset(request: Request, name: str) -> Response:
     return _serve(request, found)
 
 
-def _limit(request: Request) -> int:
-    """`?limit=N`, 1..MAX_LIMIT, default DEFAULT_LIMIT; anything else is a 422 naming `limit`."""
-    raw = request.query_params.get("limit")
-    if raw is None:
-        return markets.DEFAULT_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise BodyValidationError(f"limit: {raw!r} is not a whole number", ["limit"]) from None
-    if not 1 <= limit <= markets.MAX_LIMIT:
-        raise BodyValidationError(
-            f"limit: must be within 1..{markets.MAX_LIMIT}, got {limit}", ["limit"]
-        )
-    return limit
-
-
-@router.get("/dashboard/markets", summary="the hottest markets: price, data age, cache status")
+@router.get(
+    "/dashboard/markets",
+    summary="the hottest markets: price, data age, cache status",
+    openapi_extra=query_parameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": markets.MAX_LIMIT},
+        "how many markets",
+    ),
+    responses={200: {"model": OkResponse}, **error_responses(422)},
+)
 async def hottest_markets(request: Request) -> Response:
     """The markets with the most answers since start, with what the cache holds for each."""
-    limit = _limit(request)
+    limit = query_int(
+        request.query_params.get("limit"), "limit", 1, markets.MAX_LIMIT, markets.DEFAULT_LIMIT
+    )
     rt = runtime(request)
     tallies = rt.monitor.recorder.symbols if rt.monitor is not None else {}
     merged = markets.merge_tallies(tallies, rt.source.normalize_symbol)
@@ -133,7 +148,11 @@ def limits_document(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/dashboard/limits", summary="the thresholds and limits the dashboard draws")
+@router.get(
+    "/dashboard/limits",
+    summary="the thresholds and limits the dashboard draws",
+    responses={200: {"model": OkResponse}},
+)
 async def limits(request: Request) -> Response:
     """Alert thresholds (percent), the p95 target, the cache bound, the exchange's budget."""
     return responses.ok(limits_document(request))

@@ -10,9 +10,10 @@ from marketcache.api.openapi import error_responses, query_parameter
 from marketcache.api.routes.health import HEALTH_RESPONSES
 from marketcache.api.runtime import runtime
 from marketcache.api.schemas import OkResponse
-from marketcache.errors import BodyValidationError, MarketCacheError
+from marketcache.errors import MarketCacheError
 from marketcache.monitoring.metrics import CONTENT_TYPE
 from marketcache.monitoring.monitor import MAX_HOURS, Monitor
+from marketcache.params import query_int
 
 router = APIRouter(tags=["monitoring"])
 
@@ -33,16 +34,7 @@ def _monitor(request: Request) -> Monitor:
 
 def _hours(request: Request) -> int:
     """`?hours=N`, 1..168, default 1; anything else is a 422 naming `hours`."""
-    raw = request.query_params.get("hours")
-    if raw is None:
-        return 1
-    try:
-        hours = int(raw)
-    except ValueError:
-        raise BodyValidationError(f"hours: {raw!r} is not a whole number", ["hours"]) from None
-    if not 1 <= hours <= MAX_HOURS:
-        raise BodyValidationError(f"hours: must be within 1..{MAX_HOURS}, got {hours}", ["hours"])
-    return hours
+    return query_int(request.query_params.get("hours"), "hours", 1, MAX_HOURS, 1)
 
 
 @router.get(
