@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     exchange_timeout_s: float = Field(10.0, gt=0)
     exchange_weight_limit: int = Field(6000, gt=0, description="request weight per minute")
     client_cold_loads_per_min: int = Field(
-        120, ge=0, description="loads of uncached keys one client may cause a minute (0: no limit)"
+        600, ge=0, description="loads of uncached keys one client may cause a minute (0: no limit)"
     )
     offline: bool = Field(False, description="start the emulator and use it as the exchange")
     offline_fallback: bool = Field(

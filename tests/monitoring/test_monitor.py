@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from marketcache.cache import Cache
+from marketcache.cache import Cache, CacheOptions
 from marketcache.cache.entry import Freshness
 from marketcache.clock import ManualClock
 from marketcache.config import Settings
@@ -76,7 +76,7 @@ def memory_alert(report: dict[str, object]) -> str | None:
 
 async def test_a_cache_filled_past_its_bound_is_not_an_alert() -> None:
     clock = ManualClock(start=1_764_000_000.0)
-    cache = Cache(max_bytes=64 * 1024, clock=clock, refresh_ahead=False)
+    cache = Cache(CacheOptions(max_bytes=64 * 1024, refresh_ahead=False), clock=clock)
 
     async def load() -> bytes:
         return b"x" * 1000

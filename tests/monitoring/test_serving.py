@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from marketcache.cache import Cache
+from marketcache.cache import Cache, CacheOptions
 from marketcache.cache.entry import Freshness
 from marketcache.clock import ManualClock
 from marketcache.monitoring.serving import Servable, servable_entries, serving_health
@@ -57,7 +57,7 @@ def test_a_failing_exchange_that_answers_pings_is_degraded_not_unhealthy() -> No
 
 async def test_servable_entries_counts_market_entries_by_window_without_changing_them() -> None:
     clock = ManualClock(start=1000.0)
-    cache = Cache(max_bytes=1 << 20, clock=clock, refresh_ahead=False)
+    cache = Cache(CacheOptions(max_bytes=1 << 20, refresh_ahead=False), clock=clock)
 
     async def load() -> bytes:
         return b"x"
