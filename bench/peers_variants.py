@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from marketcache import procutil
 from marketcache.bench.peers import contenders as c
 from marketcache.bench.peers import matrix, report, slowloris
 from marketcache.bench.peers.apps import payloads
@@ -69,9 +70,10 @@ def main() -> int:
     has_granian = importlib.util.find_spec("granian") is not None
     names = [n for n in [*OURS, *RAW] if wanted is None or n in wanted]
     names = [n for n in names if has_granian or "granian" not in n]
+    procutil.exit_on_sigterm()
     with contextlib.ExitStack() as stack:
         script_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="variants-")))
-        emulator = stack.enter_context(EmulatorProcess())
+        emulator = stack.enter_context(EmulatorProcess(die_with_parent=True))
         everyone: list[c.Contender] = []
         for name in names:
             if name in OURS:

@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 import psutil
 
+from marketcache import procutil
 from marketcache.bench.peers import contenders, profile, wrk
 from marketcache.bench.peers.procs import Daemon, http_ready
 from marketcache.emulator.process import EmulatorProcess
@@ -177,9 +178,10 @@ def main() -> int:
     out = args.out or Path("bench/out") / f"profile-{stamp}"
     out.mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {"command": " ".join(sys.argv), "created_at": stamp, "endpoints": {}}
+    procutil.exit_on_sigterm()
     with contextlib.ExitStack() as stack:
         d = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="profile-")))
-        emulator = stack.enter_context(EmulatorProcess())
+        emulator = stack.enter_context(EmulatorProcess(die_with_parent=True))
         ours = stack.enter_context(contenders.start_ours(emulator.url))
         for endpoint in contenders.ENDPOINTS:
             a = phase_a(ours, endpoint, args.seconds, args.connections, d)

@@ -69,6 +69,7 @@ def _run(contender: str, conns: int, rps: float, p99: float) -> dict[str, object
         "p99_ms": p99,
         "requests": int(rps),
         "errors": 0,
+        "cpu_us_per_request": 1e6 / rps if rps else math.nan,
     }
 
 
@@ -84,6 +85,7 @@ def test_cells_ratios_and_goals() -> None:
     assert rows[0]["ours_over_nginx"] == pytest.approx(11_000 / 40_000)
     assert rows[0]["ours_over_fastapi_cache2"] == pytest.approx(11.0)
     assert rows[0]["ours_over_raw"] == pytest.approx(0.5)
+    assert rows[0]["ours_over_nginx_by_cpu"] == pytest.approx(11_000 / 40_000)
     over = {
         "marketcache": {"endpoint": "/price", "connections": 1000, "timeouts": 4, "p99_ms": 50.0}
     }

@@ -50,6 +50,8 @@ def test_every_cell_ran_every_round(smoke: tuple[dict[str, Any], Path]) -> None:
         assert run["status_errors"] == 0  # every answer of a warmed cache is a 2xx
         assert run["rps"] == pytest.approx(run["requests"] / run["elapsed_s"])
         assert run["p50_ms"] <= run["p99_ms"] <= run["max_ms"]
+        assert run["cpu_s"] > 0  # the contender's processes worked for its answers
+        assert run["cpu_us_per_request"] == pytest.approx(1e6 * run["cpu_s"] / run["requests"])
 
 
 def test_cells_are_medians_of_their_runs(smoke: tuple[dict[str, Any], Path]) -> None:
@@ -65,16 +67,23 @@ def test_cells_are_medians_of_their_runs(smoke: tuple[dict[str, Any], Path]) -> 
         assert cell["rps"] == pytest.approx(statistics.median(r["rps"] for r in mine))
         assert cell["p99_ms"] == pytest.approx(statistics.median(r["p99_ms"] for r in mine))
         assert cell["requests"] == sum(r["requests"] for r in mine)
+        cpu = statistics.median(r["cpu_us_per_request"] for r in mine)
+        assert cell["cpu_us_per_request"] == pytest.approx(cpu)
 
 
 def test_ratios_are_quotients_of_the_cells(smoke: tuple[dict[str, Any], Path]) -> None:
     report = smoke[0]
     rps = {(c["endpoint"], c["connections"], c["contender"]): c["rps"] for c in report["cells"]}
+    cpu = {
+        (c["endpoint"], c["connections"], c["contender"]): c["cpu_us_per_request"]
+        for c in report["cells"]
+    }
     assert len(report["ratios"]) == len(ENDPOINTS) * len(report["settings"]["connections"])
     for row in report["ratios"]:
         where = (row["endpoint"], row["connections"])
         for name, peer in RATIOS.items():
             assert row[name] == pytest.approx(rps[(*where, OURS)] / rps[(*where, peer)])
+            assert row[f"{name}_by_cpu"] == pytest.approx(cpu[(*where, peer)] / cpu[(*where, OURS)])
 
 
 def test_every_contender_serves_the_same_bytes(smoke: tuple[dict[str, Any], Path]) -> None:

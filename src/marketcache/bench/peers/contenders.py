@@ -15,7 +15,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -50,6 +50,13 @@ class Contender:
     pid: int
     by_get: bool = False
     answer_bytes: dict[str, int] = field(default_factory=dict)
+    # the processes whose CPU time a request costs (each with its children); default: pid
+    cpu_pids: tuple[int, ...] = ()
+
+    @property
+    def accounted_pids(self) -> tuple[int, ...]:
+        """The processes whose CPU time is this contender's."""
+        return self.cpu_pids or (self.pid,)
 
     def shape(self, endpoint: str) -> Shape:
         """The request every wrk connection repeats for `endpoint`."""
@@ -94,14 +101,7 @@ def warm(contender: Contender, hit: Callable[[httpx.Response], bool]) -> Contend
         if data.get("symbol") != SYMBOL:
             raise RuntimeError(f"{contender.name} answered {endpoint} with {data!r:.200}")
         sizes[endpoint] = len(response.content)
-    return Contender(
-        contender.name,
-        contender.description,
-        contender.url,
-        contender.pid,
-        contender.by_get,
-        sizes,
-    )
+    return replace(contender, answer_bytes=sizes)
 
 
 def _x_cache(*served: str) -> Callable[[httpx.Response], bool]:
@@ -186,7 +186,7 @@ def _nginx(exchange_url: str, settings: Settings) -> Iterator[Contender]:
     origin_cmd = ours_command(origin_port, exchange_url, ["--no-cache"])
     origin_ready = http_ready(f"http://127.0.0.1:{origin_port}/health")
     with (
-        Daemon("origin", origin_cmd, ready=origin_ready, env=OURS_ENV),
+        Daemon("origin", origin_cmd, ready=origin_ready, env=OURS_ENV) as origin,
         _tempdir("peers-nginx-") as prefix,
         nginx.daemon(prefix, port, f"127.0.0.1:{origin_port}", ttls(settings)) as proxy,
     ):
@@ -194,7 +194,10 @@ def _nginx(exchange_url: str, settings: Settings) -> Iterator[Contender]:
             "nginx proxy_cache + proxy_cache_use_stale updating (background update, lock), "
             "1 worker, access log on, in front of marketcache serve --no-cache"
         )
-        contender = Contender("nginx", description, f"http://127.0.0.1:{port}", proxy.pid)
+        url = f"http://127.0.0.1:{port}"
+        contender = Contender(
+            "nginx", description, url, proxy.pid, cpu_pids=(proxy.pid, origin.pid)
+        )
         yield warm(contender, _nginx_hit)
 
 
@@ -214,7 +217,7 @@ def _fastapi_cache2(payload_dir: Path, cache_dir: Path, settings: Settings) -> I
     app_cmd += ["--app-dir", str(APPS_DIR), "--host", "127.0.0.1", "--port", str(port)]
     with (
         _tempdir("peers-redis-") as redis_dir,
-        Daemon("redis", redis_cmd, ready=tcp_ready(redis_port), cwd=redis_dir),
+        Daemon("redis", redis_cmd, ready=tcp_ready(redis_port), cwd=redis_dir) as redis,
         Daemon(
             "fastapi-cache2", app_cmd, env=env, ready=http_ready(f"http://127.0.0.1:{port}/health")
         ) as app,
@@ -222,8 +225,9 @@ def _fastapi_cache2(payload_dir: Path, cache_dir: Path, settings: Settings) -> I
         description = (
             "FastAPI + fastapi-cache2 (Redis backend) on uvicorn defaults (access log on), by GET"
         )
+        url = f"http://127.0.0.1:{port}"
         contender = Contender(
-            "fastapi-cache2", description, f"http://127.0.0.1:{port}", app.pid, True
+            "fastapi-cache2", description, url, app.pid, True, cpu_pids=(app.pid, redis.pid)
         )
         yield warm(contender, _fastapi_cache_hit)
 

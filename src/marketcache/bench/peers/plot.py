@@ -12,7 +12,7 @@ COLORS["raw-asgi"] = "tab:grey"
 
 
 def write_png(path: Path, report: dict[str, Any]) -> Path:
-    """Two rows (req/s, p99) of one panel per endpoint; returns the path written."""
+    """Three rows (req/s, p99, CPU per request), a column per endpoint; returns the path."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -22,10 +22,12 @@ def write_png(path: Path, report: dict[str, Any]) -> Path:
     endpoints = list(dict.fromkeys(c["endpoint"] for c in table))
     conns = sorted({c["connections"] for c in table})
     names = list(dict.fromkeys(c["contender"] for c in table))
-    figure, axes = plt.subplots(2, len(endpoints), figsize=(6.5 * len(endpoints), 9), squeeze=False)
+    figure, axes = plt.subplots(
+        3, len(endpoints), figsize=(6.5 * len(endpoints), 13), squeeze=False
+    )
     width = 0.8 / max(1, len(names))
     for col, endpoint in enumerate(endpoints):
-        rps_ax, p99_ax = axes[0][col], axes[1][col]
+        rps_ax, p99_ax, cpu_ax = axes[0][col], axes[1][col], axes[2][col]
         for i, name in enumerate(names):
             xs = [j + (i - (len(names) - 1) / 2) * width for j in range(len(conns))]
             mine = [cell(table, endpoint, c, name) for c in conns]
@@ -34,7 +36,10 @@ def write_png(path: Path, report: dict[str, Any]) -> Path:
             rps_ax.bar_label(bars, labels=[f"{m['rps'] / 1000:.1f}k" for m in mine], fontsize=7)
             bars = p99_ax.bar(xs, [m["p99_ms"] for m in mine], width, label=name, color=color)
             p99_ax.bar_label(bars, labels=[f"{m['p99_ms']:.1f}" for m in mine], fontsize=7)
-        for ax in (rps_ax, p99_ax):
+            cpu = [m["cpu_us_per_request"] for m in mine]
+            bars = cpu_ax.bar(xs, cpu, width, label=name, color=color)
+            cpu_ax.bar_label(bars, labels=[f"{v:.0f}" for v in cpu], fontsize=7)
+        for ax in (rps_ax, p99_ax, cpu_ax):
             ax.set_xticks(range(len(conns)), [f"{c} connections" for c in conns])
             ax.grid(True, axis="y", alpha=0.3)
         rows = [r for r in report["ratios"] if r["endpoint"] == endpoint]
@@ -48,6 +53,8 @@ def write_png(path: Path, report: dict[str, Any]) -> Path:
         p99_ax.set_title(f"{endpoint}: median p99 latency (ms, log scale)", fontsize=9)
         p99_ax.set_yscale("log")
         p99_ax.set_ylabel("p99 (ms)")
+        cpu_ax.set_title(f"{endpoint}: server CPU per request (µs, its processes)", fontsize=9)
+        cpu_ax.set_ylabel("CPU µs per request")
         rps_ax.legend(fontsize=8)
     settings = report["settings"]
     figure.suptitle(

@@ -1,8 +1,9 @@
 """Where a hit's time goes: py-spy's collapsed stacks of the server, grouped by layer.
 
-Each sample of the event-loop thread is given to the innermost frame that belongs to a
-known layer (so the request log's formatting counts as the log line, not as the observer
-that calls it); samples with no request frame are the event loop itself or background work.
+A sample of the event-loop thread inside a request (under uvicorn's protocol) is given to
+the innermost frame that belongs to a known layer (so the request log's formatting counts
+as the log line, not as the observer that calls it); a sample outside any request is the
+event loop itself (its C code, between callbacks) or background work.
 """
 
 from __future__ import annotations
@@ -98,17 +99,16 @@ def parse_collapsed(lines: Iterable[str]) -> list[tuple[list[str], int]]:
 def layer_of(frames: list[str]) -> str:
     """The layer one sample belongs to."""
     files = [file_of(f) for f in frames]
-    in_request = any(f.startswith(REQUEST_MARK) for f in files)
+    if not any(f.startswith(REQUEST_MARK) for f in files):
+        leaf = files[-1] if files else ""
+        if any(leaf == f or (f.endswith("/") and leaf.startswith(f)) for f in _LOOP_FILES):
+            return EVENT_LOOP
+        return BACKGROUND
     for file in reversed(files):
         for layer in LAYERS:
             if layer.owns(file):
                 return layer.name
-    if in_request:  # pragma: no cover - a request frame always matches the uvicorn layer
-        return LAYERS[-1].name
-    leaf = files[-1] if files else ""
-    if any(leaf == f or (f.endswith("/") and leaf.startswith(f)) for f in _LOOP_FILES):
-        return EVENT_LOOP
-    return BACKGROUND
+    return LAYERS[-1].name  # pragma: no cover - a request frame is in the uvicorn layer
 
 
 def shares(stacks: Iterable[tuple[list[str], int]]) -> tuple[dict[str, int], int, int]:

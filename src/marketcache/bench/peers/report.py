@@ -38,6 +38,7 @@ def cells(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "rps": statistics.median(r["rps"] for r in mine),
                 "p50_ms": statistics.median(r["p50_ms"] for r in mine),
                 "p99_ms": statistics.median(r["p99_ms"] for r in mine),
+                "cpu_us_per_request": statistics.median(r["cpu_us_per_request"] for r in mine),
                 "requests": sum(r["requests"] for r in mine),
                 "errors": sum(r["errors"] for r in mine),
                 "rps_rounds": [r["rps"] for r in mine],
@@ -56,13 +57,16 @@ def cell(table: Sequence[dict[str, Any]], endpoint: str, conns: int, name: str) 
 
 
 def ratios(table: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Our median req/s over each peer's, per (endpoint, connections)."""
+    """Our median req/s over each peer's, and their CPU per request over ours, per cell."""
     out = []
     for endpoint, conns in dict.fromkeys((c["endpoint"], c["connections"]) for c in table):
         ours = cell(table, endpoint, conns, OURS)
         row: dict[str, Any] = {"endpoint": endpoint, "connections": conns}
         for name, peer in RATIOS.items():
-            row[name] = ratio(ours["rps"], cell(table, endpoint, conns, peer)["rps"])
+            theirs = cell(table, endpoint, conns, peer)
+            row[name] = ratio(ours["rps"], theirs["rps"])
+            # the same comparison by the work a request costs: their CPU-µs over ours
+            row[f"{name}_by_cpu"] = ratio(theirs["cpu_us_per_request"], ours["cpu_us_per_request"])
         out.append(row)
     return out
 
@@ -144,7 +148,8 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
     console = console or Console(width=None if sys.stdout.isatty() else 120)
     console.print(f"[bold]{report['benchmark']}[/bold]   $ {report['command']}")
     main = Table(title=f"hits: median of {report['settings']['rounds']} interleaved rounds")
-    for column in ("endpoint", "conns", "contender", "req/s", "p50 ms", "p99 ms", "errors"):
+    columns = ("endpoint", "conns", "contender", "req/s", "p50 ms", "p99 ms", "CPU µs/req")
+    for column in (*columns, "errors"):
         main.add_column(column, justify="left" if column in ("endpoint", "contender") else "right")
     for c in report["cells"]:
         main.add_row(

@@ -9,6 +9,7 @@ import contextlib
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from marketcache import procutil
 from marketcache.bench.peers import contenders as peers
 from marketcache.bench.peers import matrix, slowloris, tools, wrk
 from marketcache.bench.peers.plot import write_png
@@ -131,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
     png_path: Path = args.png or json_path.with_suffix(".png")
     cache_dir: Path = args.cache_dir or tools.default_cache_dir()
     print(f"$ {settings.command()}", file=sys.stderr)
+    previous = signal.getsignal(signal.SIGTERM)
+    procutil.exit_on_sigterm()  # a SIGTERM unwinds the `with` blocks: every process stopped
     try:
         tools.ensure_nginx_and_wrk()
         _ensure_redis()
@@ -138,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
     except (tools.ToolError, FileNotFoundError) as exc:
         print(f"marketcache bench --peers: {exc}", file=sys.stderr)
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     report["png"] = str(png_path)
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
@@ -162,7 +168,7 @@ def measure(settings: PeersSettings, cache_dir: Path) -> dict[str, Any]:
     header = _header(settings, cache_dir)
     with contextlib.ExitStack() as stack:
         script_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="peers-wrk-")))
-        emulator = stack.enter_context(EmulatorProcess())
+        emulator = stack.enter_context(EmulatorProcess(die_with_parent=True))
         ours = stack.enter_context(peers.start_ours(emulator.url))
         answers = peers.capture_answers(ours)
         others = stack.enter_context(
