@@ -45,13 +45,19 @@ def test_every_cell_ran_every_round(smoke: tuple[dict[str, Any], Path]) -> None:
     assert cells == expected
     per_round = len(expected)
     assert len(report["runs"]) == settings["rounds"] * per_round
+    # a 1-second run on a loaded machine may complete nothing: no count is required here
+    assert any(run["requests"] > 0 for run in report["runs"])
     for run in report["runs"]:
-        assert run["requests"] > 0
         assert run["status_errors"] == 0  # every answer of a warmed cache is a 2xx
         assert run["rps"] == pytest.approx(run["requests"] / run["elapsed_s"])
-        assert run["p50_ms"] <= run["p99_ms"] <= run["max_ms"]
-        assert run["cpu_s"] > 0  # the contender's processes worked for its answers
-        assert run["cpu_us_per_request"] == pytest.approx(1e6 * run["cpu_s"] / run["requests"])
+        if run["requests"]:
+            assert run["p50_ms"] <= run["p99_ms"] <= run["max_ms"]
+            per_request = 1e6 * run["cpu_s"] / run["requests"]
+            assert run["cpu_us_per_request"] == pytest.approx(per_request)
+        else:
+            assert run["cpu_us_per_request"] is None  # NaN is written as null
+    for name in NAMES:  # each contender's own processes did the work of its answers
+        assert sum(r["cpu_s"] for r in report["runs"] if r["contender"] == name) > 0
 
 
 def test_cells_are_medians_of_their_runs(smoke: tuple[dict[str, Any], Path]) -> None:
@@ -67,8 +73,9 @@ def test_cells_are_medians_of_their_runs(smoke: tuple[dict[str, Any], Path]) -> 
         assert cell["rps"] == pytest.approx(statistics.median(r["rps"] for r in mine))
         assert cell["p99_ms"] == pytest.approx(statistics.median(r["p99_ms"] for r in mine))
         assert cell["requests"] == sum(r["requests"] for r in mine)
-        cpu = statistics.median(r["cpu_us_per_request"] for r in mine)
-        assert cell["cpu_us_per_request"] == pytest.approx(cpu)
+        if all(r["requests"] for r in mine):
+            cpu = statistics.median(r["cpu_us_per_request"] for r in mine)
+            assert cell["cpu_us_per_request"] == pytest.approx(cpu)
 
 
 def test_ratios_are_quotients_of_the_cells(smoke: tuple[dict[str, Any], Path]) -> None:
@@ -82,8 +89,15 @@ def test_ratios_are_quotients_of_the_cells(smoke: tuple[dict[str, Any], Path]) -
     for row in report["ratios"]:
         where = (row["endpoint"], row["connections"])
         for name, peer in RATIOS.items():
-            assert row[name] == pytest.approx(rps[(*where, OURS)] / rps[(*where, peer)])
-            assert row[f"{name}_by_cpu"] == pytest.approx(cpu[(*where, peer)] / cpu[(*where, OURS)])
+            assert row[name] == _quotient(rps[(*where, OURS)], rps[(*where, peer)])
+            assert row[f"{name}_by_cpu"] == _quotient(cpu[(*where, peer)], cpu[(*where, OURS)])
+
+
+def _quotient(a: float | None, b: float | None) -> Any:
+    """What the report writes for a / b: null (NaN) without a usable denominator."""
+    if a is None or not b:
+        return None
+    return pytest.approx(a / b)
 
 
 def test_every_contender_serves_the_same_bytes(smoke: tuple[dict[str, Any], Path]) -> None:
@@ -102,7 +116,7 @@ def test_overload_and_slowloris_add_up(smoke: tuple[dict[str, Any], Path]) -> No
     assert set(report["overload"]) == set(NAMES)
     for run in report["overload"].values():
         assert run["connections"] == settings["overload_connections"]
-        assert run["requests"] > 0
+        assert run["rps"] == pytest.approx(run["requests"] / run["elapsed_s"])
         assert run["errors"] >= run["timeouts"] >= 0
     assert set(report["slowloris"]) == set(NAMES)
     for probe in report["slowloris"].values():
@@ -122,6 +136,9 @@ def test_overload_and_slowloris_add_up(smoke: tuple[dict[str, Any], Path]) -> No
 
 def test_goals_follow_from_the_values(smoke: tuple[dict[str, Any], Path]) -> None:
     for goal in smoke[0]["goals"]:
+        if goal["value"] is None:  # a ratio without a denominator (NaN) meets nothing
+            assert goal["met"] is False
+            continue
         op, bound = goal["target"].split()[:2]
         value, limit = float(goal["value"]), float(bound)
         expected = {">=": value >= limit, "<=": value <= limit, "==": value == limit}[op]

@@ -60,7 +60,8 @@ def write_png(path: Path, report: dict[str, Any]) -> Path:
     figure.suptitle(
         f"marketcache bench --peers: wrk -t{settings['threads']}, {settings['duration_s']:g} s "
         f"per run, median of {settings['rounds']} interleaved rounds, "
-        f"{report['machine']['cpus']} CPUs"
+        f"{report['machine']['cpus']} CPUs, load average "
+        f"{report['machine']['load_average_at_start'][0]:.1f} at the start"
     )
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -38,7 +39,7 @@ def cells(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "rps": statistics.median(r["rps"] for r in mine),
                 "p50_ms": statistics.median(r["p50_ms"] for r in mine),
                 "p99_ms": statistics.median(r["p99_ms"] for r in mine),
-                "cpu_us_per_request": statistics.median(r["cpu_us_per_request"] for r in mine),
+                "cpu_us_per_request": _median_of_finite(r["cpu_us_per_request"] for r in mine),
                 "requests": sum(r["requests"] for r in mine),
                 "errors": sum(r["errors"] for r in mine),
                 "rps_rounds": [r["rps"] for r in mine],
@@ -46,6 +47,12 @@ def cells(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _median_of_finite(values: Iterable[float]) -> float:
+    """The median of the values that are numbers (a run that completed nothing has NaN)."""
+    finite = [v for v in values if not math.isnan(v)]
+    return statistics.median(finite) if finite else math.nan
 
 
 def cell(table: Sequence[dict[str, Any]], endpoint: str, conns: int, name: str) -> dict[str, Any]:
@@ -159,15 +166,18 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
             f"{c['rps']:,.0f}",
             f"{c['p50_ms']:.2f}",
             f"{c['p99_ms']:.2f}",
+            f"{c['cpu_us_per_request']:.0f}",
             str(c["errors"]),
         )
     console.print(main)
-    ratio_table = Table(title="ours / peer (median req/s)")
-    for column in ("endpoint", "conns", *RATIOS):
+    ratio_table = Table(title="ours / peer: by median req/s (by CPU-µs per request)")
+    for column in ("endpoint", "conns", *(f"ours / {peer}" for peer in RATIOS.values())):
         ratio_table.add_column(column)
     for row in report["ratios"]:
         ratio_table.add_row(
-            row["endpoint"], str(row["connections"]), *(f"{row[name]:.2f}x" for name in RATIOS)
+            row["endpoint"],
+            str(row["connections"]),
+            *(f"{row[name]:.2f}x ({row[name + '_by_cpu']:.2f}x)" for name in RATIOS),
         )
     console.print(ratio_table)
     if report["overload"]:
