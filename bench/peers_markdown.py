@@ -46,13 +46,15 @@ def tables(report: dict[str, Any]) -> str:
                 row.append(f"{r[key]:.2f}x ({r[key + '_by_cpu']:.2f}x)")
         out.append(f"| ours / {peer} | " + " | ".join(row) + " |")
     heads = ["contender", "conns", "seconds", "req/s", "timeouts", "other errors"]
-    out += ["", _row([*heads, "p50 ms", "p99 ms", "max ms"])]
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    out += ["", _row([*heads, "p50 ms", "p99 ms", "max ms", "p99 the service recorded"])]
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, o in report["overload"].items():
+        mine = o.get("recorded_by_the_service")
+        own = f"≤ {mine['p99_ms_at_most']:g} ms" if mine else "-"
         out.append(
             f"| {name} | {o['connections']} | {o['duration_s']:g} | {o['rps']:,.0f} "
             f"| {o['timeouts']} | {o['errors'] - o['timeouts']} | {o['p50_ms']:.1f} "
-            f"| {o['p99_ms']:.1f} | {o['max_ms']:.0f} |"
+            f"| {o['p99_ms']:.1f} | {o['max_ms']:.0f} | {own} |"
         )
     heads = ["contender", "slow connections", "cut by the server", "still open at the end"]
     out += ["", _row([*heads, "cut after (min / p50 / max s)", "a request meanwhile"])]

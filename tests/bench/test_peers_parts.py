@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from marketcache.bench.peers import nginx, report, runner, wrk
+from marketcache.bench.peers import nginx, recorded, report, runner, wrk
 from marketcache.bench.peers.contenders import Contender
 from marketcache.bench.peers.matrix import rotated
 
@@ -145,3 +145,13 @@ def test_impossible_settings_are_refused() -> None:
         runner.settings_from(_args(connections="1", threads=2))
     with pytest.raises(SystemExit):
         _args(connections="0,16")
+
+
+def test_the_recorded_quantile_is_the_bucket_that_holds_it() -> None:
+    before = {0.001: 10.0, 0.01: 10.0, 0.1: 10.0, math.inf: 10.0}
+    after = {0.001: 60.0, 0.01: 105.0, 0.1: 109.0, math.inf: 110.0}  # 100 more: 50/45/4/1
+    assert recorded.quantile_bound_ms(before, after, 0.5) == pytest.approx(1.0)
+    assert recorded.quantile_bound_ms(before, after, 0.9) == pytest.approx(10.0)
+    assert recorded.quantile_bound_ms(before, after, 0.99) == pytest.approx(100.0)
+    assert recorded.quantile_bound_ms(before, after, 1.0) == math.inf
+    assert math.isnan(recorded.quantile_bound_ms(after, after, 0.5))

@@ -118,6 +118,9 @@ def test_overload_and_slowloris_add_up(smoke: tuple[dict[str, Any], Path]) -> No
         assert run["connections"] == settings["overload_connections"]
         assert run["rps"] == pytest.approx(run["requests"] / run["elapsed_s"])
         assert run["errors"] >= run["timeouts"] >= 0
+    recorded = report["overload"][OURS]["recorded_by_the_service"]
+    if report["overload"][OURS]["requests"]:
+        assert 0 < recorded["p50_ms_at_most"] <= recorded["p99_ms_at_most"]
     assert set(report["slowloris"]) == set(NAMES)
     for probe in report["slowloris"].values():
         for kind, wanted in zip(

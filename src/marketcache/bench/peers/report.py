@@ -182,9 +182,11 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
     console.print(ratio_table)
     if report["overload"]:
         over = Table(title="overload: one run per contender")
-        for column in ("contender", "conns", "seconds", "req/s", "timeouts", "errors", "p99 ms"):
+        columns = ("contender", "conns", "seconds", "req/s", "timeouts", "errors", "p99 ms")
+        for column in (*columns, "p99 the service recorded"):
             over.add_column(column)
         for name, o in report["overload"].items():
+            mine = o.get("recorded_by_the_service")
             over.add_row(
                 name,
                 str(o["connections"]),
@@ -193,6 +195,7 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
                 str(o["timeouts"]),
                 str(o["errors"]),
                 f"{o['p99_ms']:.1f}",
+                f"<= {mine['p99_ms_at_most']:g} ms" if mine else "-",
             )
         console.print(over)
     if report["slowloris"]:

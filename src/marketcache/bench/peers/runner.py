@@ -22,7 +22,7 @@ import orjson
 
 from marketcache import procutil
 from marketcache.bench.peers import contenders as peers
-from marketcache.bench.peers import matrix, slowloris, tools, wrk
+from marketcache.bench.peers import matrix, recorded, slowloris, tools, wrk
 from marketcache.bench.peers.plot import write_png
 from marketcache.bench.peers.report import build_report, print_report
 from marketcache.config import Settings
@@ -186,6 +186,7 @@ def measure(settings: PeersSettings, cache_dir: Path) -> dict[str, Any]:
             timeout_s=settings.timeout_s,
             threads=settings.threads,
         )
+        before = recorded.latency_buckets(ours.url, "/price")
         over = matrix.overload(
             everyone,
             endpoint="/price",
@@ -194,6 +195,11 @@ def measure(settings: PeersSettings, cache_dir: Path) -> dict[str, Any]:
             script_dir=script_dir,
             timeout_s=settings.timeout_s,
         )
+        after = recorded.latency_buckets(ours.url, "/price")
+        # only the overload run asked this service for /price in between
+        over[ours.name]["recorded_by_the_service"] = {
+            f"p{q}_ms_at_most": recorded.quantile_bound_ms(before, after, q / 100) for q in (50, 99)
+        }
         print(f"[slowloris] holding for up to {settings.slow_hold_s:g} s ...", file=sys.stderr)
         slow = asyncio.run(
             slowloris.probe(
