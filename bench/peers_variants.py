@@ -65,7 +65,14 @@ def main() -> int:
     parser.add_argument("--overload", type=float, default=10.0, help="seconds at 1,000 conns")
     parser.add_argument("--hold", type=float, default=20.0, help="slowloris hold, seconds")
     parser.add_argument("--only", help="comma-separated variant names to run")
+    parser.add_argument("--tables", type=Path, help="only print the tables of a saved JSON")
     args = parser.parse_args()
+    if args.tables:
+        saved = json.loads(args.tables.read_text())
+        cells = report.cells(saved["runs"])
+        names = list(dict.fromkeys(cell["contender"] for cell in cells))
+        print_tables(names, cells, saved["overload"], saved["slowloris"])
+        return 0
     wanted = set(args.only.split(",")) if args.only else None
     has_granian = importlib.util.find_spec("granian") is not None
     names = [n for n in [*OURS, *RAW] if wanted is None or n in wanted]
@@ -130,39 +137,53 @@ def main() -> int:
 def print_tables(
     names: list[str], cells: list[dict[str, Any]], over: dict[str, Any], slow: dict[str, Any]
 ) -> None:
-    """Markdown: req/s and p99 per cell, relative to the default; overload; slowloris."""
+    """Markdown: CPU per request (each round), against the default, and req/s; then the
+    1,000-connection run and the slowloris probe."""
     columns = [(e, n) for e in c.ENDPOINTS for n in (16, 256)]
-    print("| variant | " + " | ".join(f"{e} c={n} req/s (p99 ms)" for e, n in columns) + " |")
+    print(_row(["variant", *(f"{e} c={n}" for e, n in columns)]))
     print("|---|" + "---:|" * len(columns))
     base = names[0]
     for name in names:
         parts = []
         for e, n in columns:
             mine, ref = report.cell(cells, e, n, name), report.cell(cells, e, n, base)
-            relative = report.ratio(mine["rps"], ref["rps"])
-            parts.append(f"{mine['rps']:,.0f} ({mine['p99_ms']:.1f}) {relative:.2f}x")
+            rounds = "/".join(f"{r:.0f}" for r in mine["cpu_us_per_request_rounds"])
+            cheaper = report.ratio(ref["cpu_us_per_request"], mine["cpu_us_per_request"])
+            part = f"{mine['cpu_us_per_request']:.0f} µs ({rounds}), {cheaper:.2f}x; "
+            part += f"{mine['rps']:,.0f} req/s"
             if mine["errors"]:
-                parts[-1] += f", {mine['errors']} errors"
-        print(f"| {name} | " + " | ".join(parts) + " |")
+                part += f", {mine['errors']} non-2xx"
+            parts.append(part)
+        print(_row([name, *parts]))
+    heads = ["variant", "1,000 conns: req/s", "timeouts", "503s", "p50 / p99 ms"]
     print(
-        "\n| variant | 1,000 conns req/s | timeouts | non-2xx | p99 ms "
-        "| slow headers cut (max s) | slow bodies cut (max s) | request meanwhile |"
+        "\n"
+        + _row(
+            [
+                *heads,
+                "slow headers cut (after s)",
+                "slow bodies cut (after s)",
+                "a request meanwhile",
+            ]
+        )
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---|---|---|---|")
     for name in names:
         o, s = over[name], slow[name]
-        h, b = s["partial_headers"], s["partial_body"]
         m = s["request_meanwhile"]
         meanwhile = f"{m['latency_ms']} ms" if m["ok"] else m.get("error", m.get("status"))
-        print(
-            f"| {name} | {o['rps']:,.0f} | {o['timeouts']} | {o['status_errors']} "
-            f"| {o['p99_ms']:.0f} | {_cut(h)} | {_cut(b)} | {meanwhile} |"
-        )
+        cells_ = [name, f"{o['rps']:,.0f}", str(o["timeouts"]), str(o["status_errors"])]
+        cells_ += [f"{o['p50_ms']:.0f} / {o['p99_ms']:.0f}", _cut(s["partial_headers"])]
+        print(_row([*cells_, _cut(s["partial_body"]), meanwhile]))
 
 
 def _cut(kind: dict[str, Any]) -> str:
     cut = kind["closed_by_server"] + kind["answered"]
-    return f"{cut}/{kind['connections']} ({kind['cut_after_s']['max']})"
+    return f"{cut} ({kind['cut_after_s']['max']})" if cut else "0"
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
 
 
 if __name__ == "__main__":

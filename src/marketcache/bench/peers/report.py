@@ -44,6 +44,7 @@ def cells(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 "errors": sum(r["errors"] for r in mine),
                 "rps_rounds": [r["rps"] for r in mine],
                 "p99_ms_rounds": [r["p99_ms"] for r in mine],
+                "cpu_us_per_request_rounds": [r["cpu_us_per_request"] for r in mine],
             }
         )
     return out
