@@ -38,6 +38,7 @@ test: $(STAMP)
 	bash scripts/ensure-redis.sh
 	bash scripts/ensure-promtool.sh
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-nginx-wrk.sh
 	$(BIN)/ruff format --check src tests
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy

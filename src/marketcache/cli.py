@@ -17,7 +17,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("marketcache.commands.serve", "serve the market-data API"),
     "emulator": ("marketcache.emulator.server", "run the Binance-compatible exchange emulator"),
     "check": ("marketcache.check.runner", "grade a running service (the deployment test suite)"),
-    "bench": ("marketcache.bench.runner", "benchmark the cached service against the uncached one"),
+    "bench": (
+        "marketcache.bench.runner",
+        "benchmark the cached service against the uncached one (--peers: against nginx, "
+        "fastapi-cache2 and a raw ASGI ceiling)",
+    ),
     "warm": ("marketcache.commands.warm", "ask a running service to warm its cache"),
 }
 

@@ -78,6 +78,8 @@ SMOKE = {"users": 4, "duration_s": 3.0, "max_requests": 400}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `marketcache bench`; unset ones take the defaults (or --smoke's)."""
+    from marketcache.bench.peers import runner as peers
+
     d = BenchSettings()
     parser.add_argument("--users", type=int, help=f"concurrent virtual users ({d.users})")
     parser.add_argument(
@@ -115,6 +117,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help=f"a tiny run: {SMOKE['users']} users, {SMOKE['duration_s']:g} s per side",
     )
+    peers.add_arguments(parser)
 
 
 def settings_from(args: argparse.Namespace) -> BenchSettings:
@@ -131,6 +134,10 @@ def settings_from(args: argparse.Namespace) -> BenchSettings:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark, print the table, write the JSON, the PNG and the HTML page."""
+    if args.peers:
+        from marketcache.bench.peers import runner as peers
+
+        return peers.run(args)
     settings = settings_from(args)
     try:
         workload = Workload(zipf_s=settings.zipf_s, think_ms=settings.think_ms)
