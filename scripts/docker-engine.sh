@@ -77,6 +77,10 @@ start() {
   install_packages
   mkdir -p "$state"
   ls /sys/class/net >"$state/interfaces.before"
+  # another engine's chains are left alone at the end
+  if iptables -t filter -S DOCKER >/dev/null 2>&1 || iptables -t nat -S DOCKER >/dev/null 2>&1; then
+    touch "$state/rules.preexisting"
+  fi
   local sock="$state/docker.sock"
   log "starting dockerd (state in $state)"
   dockerd \
@@ -126,7 +130,7 @@ stop() {
   for p in $(pgrep -f -- "$state/" || true); do
     kill -KILL "$p" 2>/dev/null || true
   done
-  remove_rules
+  [ -f "$state/rules.preexisting" ] || remove_rules
   remove_interfaces
   # overlay mounts and netns files left by a daemon that was killed
   { grep -F " $state/" /proc/mounts || true; } | awk '{print $2}' | sort -r | while read -r m; do
