@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-offline test lint typecheck install clean
+.PHONY: run run-offline test test-deploy lint typecheck install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The deployment checklist on the Docker stack (needs root and apt-get where Docker is
+# missing); removes everything it started. See CACHE_IMPLEMENTATION_GUIDE.md.
+test-deploy: $(STAMP)
+	bash scripts/test-deploy.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

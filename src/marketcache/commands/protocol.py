@@ -73,9 +73,8 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._host = self.client[0] if self.client else ""
         self._reading: asyncio.TimerHandle | None = None
         self.per_client[self._host] += 1
-        over_client = self._host not in self.exempt and (
-            self.per_client[self._host] > self.max_per_client
-        )
+        exempt = self._host in self.exempt or "*" in self.exempt
+        over_client = not exempt and self.per_client[self._host] > self.max_per_client
         if over_client or len(self.connections) > self.max_connections:
             self._refuse(TOO_MANY)
             return
