@@ -13,6 +13,7 @@ import httpx
 import pytest
 import redis
 
+from marketcache.cache.redis import FORMAT
 from marketcache.commands.service_process import ServiceProcess
 from marketcache.emulator.control import EmulatorControl
 from marketcache.emulator.process import EmulatorProcess
@@ -36,7 +37,7 @@ def alerts(replica: ServiceProcess) -> set[str]:
 
 def entries_in_redis(server: RedisServer) -> int:
     with redis.Redis.from_url(server.url) as client:
-        return len(client.keys("*:v1:e:*"))
+        return len(client.keys(f"*:v{FORMAT}:e:*"))
 
 
 def eventually(condition: object, seconds: float = 15.0) -> None:
