@@ -155,3 +155,14 @@ async def test_clear_empties_the_cache(make_harness: HarnessFactory) -> None:
     assert response.json()["data"]["removed"] == 2
     stats = (await harness.client.get("/cache/stats")).json()["data"]["cache_stats"]
     assert stats["entries"] == 0
+
+
+async def test_behind_a_trusted_proxy_only_direct_requests_clear(
+    make_harness: HarnessFactory,
+) -> None:
+    harness = await make_harness(client_host="127.0.0.1", trusted_proxies="*")
+    forwarded = {"X-Forwarded-For": "127.0.0.1"}
+    through = await harness.client.post("/cache/clear", json={}, headers=forwarded)
+    assert through.status_code == 403
+    direct = await harness.client.post("/cache/clear", json={})  # e.g. inside the container
+    assert direct.status_code == 200

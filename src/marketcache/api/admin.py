@@ -12,7 +12,7 @@ only a request that is plainly the operator's own, on this machine:
   not HTTP/1.0 (how nginx's plain `proxy_pass` forwards; curl and every client
   library speak 1.1): a same-host proxy (a migration split) makes every client
   look local. A proxy that speaks 1.1 and sends none of these cannot be told from
-  a local client: behind any proxy, set ADMIN_TOKEN (TRUSTED_PROXIES set: always);
+  a local client: behind any proxy, set ADMIN_TOKEN;
 - a loopback `Host` (a DNS-rebinding page names its own host) and no foreign
   `Origin` (a page of another site in the operator's browser);
 - `Content-Type: application/json`, which a cross-site form or `fetch` cannot
@@ -72,8 +72,6 @@ def require_admin(request: Request) -> None:
     proxied = names & PROXY_HEADERS or any(name.startswith("x-forwarded-") for name in names)
     if proxied or request.scope.get("http_version") == "1.0":
         raise Forbidden(f"this request came through a proxy; {SET_TOKEN}")
-    if runtime(request).settings.trusted_proxies:
-        raise Forbidden(f"this service is behind a proxy (TRUSTED_PROXIES); {SET_TOKEN}")
     host = urlsplit(f"//{request.headers.get('host', '')}").hostname
     if not is_loopback(host):
         raise Forbidden(f"without ADMIN_TOKEN the Host must be localhost; {SET_TOKEN}")
