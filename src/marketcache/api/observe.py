@@ -14,6 +14,7 @@ directly; everything else passes `ObserveRequests`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,7 +28,7 @@ OTHER = "other"  # the endpoint label of paths no route matched (keeps label val
 FAST_PATHS = frozenset(BY_PATH)  # answered by the hit fast path, before routing
 METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 
-RuntimeOf = Any  # a callable returning the app's Runtime, or None before the lifespan
+RuntimeOf = Callable[[], Runtime | None]  # the app's Runtime; None before the lifespan
 
 
 def arrived(scope: Scope) -> float:
