@@ -23,6 +23,8 @@ from marketcache.errors import MarketCacheError
 from marketcache.models import Ticker
 from marketcache.service import MarketData
 
+CACHED = frozenset(("hit", "stale"))  # answered from the cache
+
 
 @dataclass(frozen=True, slots=True)
 class Item:
@@ -120,9 +122,6 @@ def body(items: Sequence[Item], now: float, source: str, exchange: str) -> bytes
         b",".join(parts),
         orjson.dumps(meta),
     )
-
-
-CACHED = frozenset(("hit", "stale"))
 
 
 def cache_status(items: Sequence[Item]) -> str:

@@ -59,7 +59,7 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        declared = _content_length(scope)
+        declared = content_length(scope)
         if declared is not None and declared <= self.limit:
             await self.app(scope, receive, send)
             return
@@ -78,11 +78,17 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of the (lower-case) header `name`, or None."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
     return None
+
+
+def content_length(scope: Scope) -> int | None:
+    """The declared Content-Length, or None when there is none or it is not a number."""
+    raw = header(scope, b"content-length")
+    if raw is None or not raw.isdigit():
+        return None
+    return int(raw)

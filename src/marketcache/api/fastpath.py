@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from marketcache.answer import Answer
 from marketcache.api import http_cache
-from marketcache.api.body import read_body, replay
+from marketcache.api.body import content_length, header, read_body, replay
 from marketcache.api.observe import RuntimeOf, arrived, observe
 from marketcache.api.runtime import Runtime
 from marketcache.endpoints import BY_PATH, MarketEndpoint
@@ -92,7 +92,7 @@ class HitFastPath:
         endpoint = BY_PATH.get(scope["path"]) if scope["type"] == "http" else None
         method = scope["method"] if endpoint is not None else None
         rt: Runtime | None = self.runtime_of() if method in ("POST", "GET") else None
-        if rt is None or rt.cache is None or (self.cors and _header(scope, b"origin")):
+        if rt is None or rt.cache is None or (self.cors and header(scope, b"origin")):
             await self.app(scope, receive, send)
             return
         assert endpoint is not None
@@ -105,7 +105,7 @@ class HitFastPath:
             else:
                 await self._send(scope, send, rt, answer, endpoint, started)
             return
-        declared = _content_length(scope)
+        declared = content_length(scope)
         if declared is None or declared > MAX_BODY_BYTES:  # chunked or too large: full path
             await self.app(scope, receive, send)
             return
@@ -137,7 +137,7 @@ class HitFastPath:
         if scope["method"] == "GET":
             cache_headers = http_cache.headers(answer, now, rt.settings.cache_stale_grace)
             headers += [(k.lower().encode(), v.encode()) for k, v in cache_headers.items()]
-            if http_cache.matches(_header(scope, b"if-none-match"), cache_headers["ETag"]):
+            if http_cache.matches(header(scope, b"if-none-match"), cache_headers["ETag"]):
                 status = 304
         if status == 200:
             content = answer.body(now)
@@ -148,17 +148,3 @@ class HitFastPath:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
         observe(rt, scope, status, answer.cache, answer.symbol, started, endpoint.path)
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
-def _content_length(scope: Scope) -> int | None:
-    raw = _header(scope, b"content-length")
-    if raw is None or not raw.isdigit():
-        return None
-    return int(raw)

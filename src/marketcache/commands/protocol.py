@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-RECEIVED_AT = "marketcache.received_at"
+from marketcache.api.observe import RECEIVED_AT
 
 
 def _response(status: int, reason: str, code: str, message: str) -> bytes:
