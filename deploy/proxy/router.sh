@@ -1,8 +1,10 @@
 #!/bin/sh
-# marketcache-router: runs nginx and keeps its upstreams true to what answers.
+# marketcache-router: runs the front door's two nginx and keeps the routes true to what
+# answers. front.conf holds the clients' connections and is never reloaded; routes.conf,
+# behind it, is reloaded when the routes change (see front.conf for why).
 #
 #   marketcache-router run          probe both services every PROXY_PROBE_INTERVAL_S, write
-#                                   /tmp/nginx/backends.conf and reload nginx when it changes
+#                                   backends.conf and reload the routing nginx when it changes
 #   marketcache-router share N      set the migration port's share of the cached service to
 #                                   N % (0-100) and wait until nginx serves with it
 #   marketcache-router status       print the routing state
@@ -10,10 +12,14 @@
 # A service is in rotation while its GET /health answers 200 ("healthy" or "degraded");
 # one that answers 503 ("unhealthy") or nothing is left out, and when neither answers 200,
 # whichever answers at all is used. Environment: CACHED_BACKEND, ORIGINAL_BACKEND
-# (host:port), MIGRATION_CACHED_PERCENT (the share at start), PROXY_PROBE_INTERVAL_S.
+# (host:port), MIGRATION_CACHED_PERCENT (the share at start), PROXY_PROBE_INTERVAL_S;
+# PROXY_CONF_DIR, PROXY_STATE_DIR and PROXY_STATUS_PORT move the configurations, the state
+# folder and the status port (a test runs the front door outside a container with them).
 set -eu
 
-STATE=/tmp/nginx
+STATE=${PROXY_STATE_DIR:-/tmp/nginx}
+CONF_DIR=${PROXY_CONF_DIR:-/etc/nginx}
+STATUS_PORT=${PROXY_STATUS_PORT:-8081}
 CONF=$STATE/backends.conf
 CACHED=${CACHED_BACKEND:-market-data-cached:8001}
 ORIGINAL=${ORIGINAL_BACKEND:-market-data:8001}
@@ -89,11 +95,16 @@ render() {
   [ -n "$c_addr" ] && echo "    \"~(^|, )$(echo "$c_addr" | sed 's/\./\\./g')\$\" \"${CACHED%%:*}\";"
   [ -n "$o_addr" ] && echo "    \"~(^|, )$(echo "$o_addr" | sed 's/\./\\./g')\$\" \"${ORIGINAL%%:*}\";"
   echo '}'
+  echo "map \"\" \$router_state { default \"share=$share ${CACHED%%:*}=$c_state ${ORIGINAL%%:*}=$o_state\"; }"
+}
+
+# who the services are told the client is (front.conf's $client_for_backend)
+clients() {
+  echo "# written by marketcache-router at start; do not edit"
   echo 'map $remote_addr $client_for_backend {'
   echo '    default $proxy_add_x_forwarded_for;'
   for gw in $(gateways); do echo "    $gw 127.0.0.1;"; done
   echo '}'
-  echo "map \"\" \$router_state { default \"share=$share ${CACHED%%:*}=$c_state ${ORIGINAL%%:*}=$o_state\"; }"
 }
 
 current_share() {
@@ -116,30 +127,45 @@ refresh() {
   return 0
 }
 
+# nginx with one of the two configurations, in the foreground (its pid in $!)
+nginx_with() {
+  nginx -c "$CONF_DIR/$1" -e stderr -g 'daemon off;' &
+}
+
 run() {
-  mkdir -p "$STATE/body" "$STATE/proxy" "$STATE/fastcgi" "$STATE/uwsgi" "$STATE/scgi"
+  for dir in body proxy fastcgi uwsgi scgi front/body front/proxy front/fastcgi front/uwsgi \
+    front/scgi; do
+    mkdir -p "$STATE/$dir"
+  done
   share=${MIGRATION_CACHED_PERCENT:-20}
   valid_share "$share" || { log "MIGRATION_CACHED_PERCENT must be 0-100, not '$share'"; exit 2; }
   echo "$share" >"$STATE/share"
+  clients >"$STATE/clients.conf"
   refresh || true
-  nginx -e stderr -g 'daemon off;' &
-  nginx_pid=$!
-  trap 'kill -TERM "$nginx_pid" 2>/dev/null; wait "$nginx_pid"; exit 0' TERM INT
+  rm -f "$STATE/service.sock" "$STATE/migration.sock" "$STATE/status.sock"
+  nginx_with routes.conf
+  routes_pid=$!
+  nginx_with front.conf
+  front_pid=$!
+  trap 'kill -TERM "$front_pid" "$routes_pid" 2>/dev/null; wait; exit 0' TERM INT
   log "routing: $(grep -o 'share=[^"]*' "$CONF")"
-  while kill -0 "$nginx_pid" 2>/dev/null; do
+  while kill -0 "$routes_pid" 2>/dev/null && kill -0 "$front_pid" 2>/dev/null; do
     if refresh; then
-      if nginx -e stderr -t -q 2>/dev/null; then
-        kill -HUP "$nginx_pid"
+      if nginx -c "$CONF_DIR/routes.conf" -e stderr -t -q 2>/dev/null; then
+        kill -HUP "$routes_pid"
         log "routing: $(grep -o 'share=[^"]*' "$CONF")"
       else
         log "rendered configuration rejected:"
-        nginx -e stderr -t 2>&1 | sed 's/^/router: /' >&2 || true
+        nginx -c "$CONF_DIR/routes.conf" -e stderr -t 2>&1 | sed 's/^/router: /' >&2 || true
       fi
     fi
     sleep "$INTERVAL" &
     wait $! || true
   done
-  wait "$nginx_pid"
+  log "an nginx stopped; stopping the front door"
+  kill -TERM "$front_pid" "$routes_pid" 2>/dev/null || true
+  wait
+  exit 1
 }
 
 set_share() {
@@ -158,7 +184,7 @@ set_share() {
   exit 1
 }
 
-status() { curl -fsS http://127.0.0.1:8081/_router; }
+status() { curl -fsS "http://127.0.0.1:$STATUS_PORT/_router"; }
 
 case "${1:-run}" in
   run) run ;;
