@@ -95,9 +95,12 @@ class AccessLog:
         with self._lock:
             direct = direct_handler(log)
             if direct is not None:
+                # lines queued while this batch is written wait for the next one: the
+                # record-by-record way below costs several times more per line
                 self._write_batch(*direct)
-            while self._queue:
-                self._write(self._queue.popleft())
+            else:
+                while self._queue:
+                    self._write(self._queue.popleft())
             if self.dropped:
                 log.warning(
                     "%d request log lines dropped: the log writer fell behind", self.dropped
@@ -112,7 +115,7 @@ class AccessLog:
     def _write_batch(self, fmt: str, handler: logging.StreamHandler[Any]) -> None:
         """Format the queued lines here and write them with one call (our handler only)."""
         lines: list[str] = []
-        while self._queue:
+        for _ in range(len(self._queue)):  # what is queued now; later lines, next batch
             message, extra = _fields(self._queue.popleft())
             lines.append(format_line(fmt, log.name, extra.pop("created"), message, extra))
         if not lines:
