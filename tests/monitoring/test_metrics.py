@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 from marketcache.cache.stats import CacheStats, TaskState
 from marketcache.monitoring.alerts import Alert
-from marketcache.monitoring.metrics import Metrics, StatsCollector
+from marketcache.monitoring.metrics import (
+    LATENCY_BUCKETS_S,
+    Metrics,
+    RequestCollector,
+    StatsCollector,
+)
 from marketcache.sources.base import UpstreamStats
 from tests.monitoring.rows import cache_stats
 
@@ -90,3 +102,52 @@ def test_each_app_has_its_own_registry() -> None:
     assert one.registry is not two.registry
     labels = {"endpoint": "/price", "method": "POST", "status": "200", "cache": "hit"}
     assert Scraped(two.exposition().decode()).get("marketcache_requests_total", **labels) is None
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["/price", "/cvd", "other"]),
+            st.sampled_from(["GET", "POST"]),
+            st.sampled_from([200, 304, 503]),
+            st.sampled_from(["hit", "miss", "none"]),
+            st.one_of(st.sampled_from(LATENCY_BUCKETS_S), st.floats(0, 20)),
+        ),
+        max_size=40,
+    )
+)
+def test_plain_counts_expose_what_prometheus_clients_instruments_would(
+    requests: list[tuple[str, str, int, str, float]],
+) -> None:
+    """Counter and histogram samples equal prometheus_client's own, bucket edges included."""
+    ours = RequestCollector()
+    registry = CollectorRegistry()
+    counter = Counter(
+        "marketcache_requests", "", ["endpoint", "method", "status", "cache"], registry=registry
+    )
+    histogram = Histogram(
+        "marketcache_request_duration_seconds",
+        "",
+        ["endpoint", "cache"],
+        buckets=LATENCY_BUCKETS_S,
+        registry=registry,
+    )
+    for endpoint, method, status, cache, seconds in requests:
+        ours.observe(endpoint, method, status, cache, seconds)
+        counter.labels(endpoint, method, str(status), cache).inc()
+        histogram.labels(endpoint, cache).observe(seconds)
+
+    def samples(families: Iterable[Metric]) -> dict[tuple[str, str], float]:
+        return {
+            (s.name, repr(sorted(s.labels.items()))): s.value
+            for family in families
+            for s in family.samples
+            if not s.name.endswith("_created")
+        }
+
+    expected = samples(registry.collect())
+    got = samples(ours.collect())
+    assert got.keys() == expected.keys()
+    for name, value in expected.items():
+        assert got[name] == pytest.approx(value), name

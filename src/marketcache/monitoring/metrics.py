@@ -1,4 +1,4 @@
-"""Prometheus exposition: request metrics recorded per request, cache and upstream read at scrape.
+"""Prometheus exposition: requests counted in plain numbers, everything read at scrape time.
 
 Each app has its own `CollectorRegistry` (tests build many apps in one
 process). Requests are counted and timed by endpoint (the route's path, or
@@ -10,10 +10,20 @@ hot path pays nothing for them.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import cast
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import utils as prometheus_utils
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.process_collector import ProcessCollector
 
@@ -149,41 +159,86 @@ class StatsCollector:
         yield from (runs, errors, last, running)
 
 
+go_float = cast(
+    Callable[[float], str], prometheus_utils.floatToGoString
+)  # a bound as prometheus_client writes it
+
+
+@dataclass(slots=True)
+class RequestSlot:
+    """The requests of one label set: how many, their latencies by bucket, their sum."""
+
+    count: int = 0
+    seconds: float = 0.0
+    buckets: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS_S) + 1))
+
+
+class RequestCollector:
+    """Counts and times requests in plain numbers; Prometheus reads them when it scrapes.
+
+    A request costs a dict lookup, two additions and a bisection (prometheus_client's
+    own Counter and Histogram take a lock and walk the buckets on every request).
+    """
+
+    def __init__(self) -> None:
+        self.slots: dict[tuple[str, str, int, str], RequestSlot] = {}
+
+    def observe(self, endpoint: str, method: str, status: int, cache: str, seconds: float) -> None:
+        """Count and time one request."""
+        key = (endpoint, method, status, cache)
+        slot = self.slots.get(key)
+        if slot is None:
+            slot = self.slots[key] = RequestSlot()
+        slot.count += 1
+        slot.seconds += seconds
+        slot.buckets[bisect_left(LATENCY_BUCKETS_S, seconds)] += 1  # le: bound >= seconds
+
+    def describe(self) -> Iterator[Metric]:
+        """Nothing up front: the families are produced at collect time."""
+        return iter(())
+
+    def collect(self) -> Iterator[Metric]:
+        """The request counter (by endpoint, method, status, cache) and latency histogram."""
+        slots = list(self.slots.items())  # one C-level copy: safe against a concurrent insert
+        requests = CounterMetricFamily(
+            f"{PREFIX}_requests",
+            "HTTP requests answered",
+            labels=["endpoint", "method", "status", "cache"],
+        )
+        latency: dict[tuple[str, str], tuple[list[int], float]] = {}
+        for (endpoint, method, status, cache), slot in sorted(slots):
+            requests.add_metric([endpoint, method, str(status), cache], float(slot.count))
+            counts, total = latency.get((endpoint, cache), ([0] * len(slot.buckets), 0.0))
+            merged = [a + b for a, b in zip(counts, slot.buckets, strict=True)]
+            latency[(endpoint, cache)] = (merged, total + slot.seconds)
+        yield requests
+        histogram = HistogramMetricFamily(
+            f"{PREFIX}_request_duration_seconds",
+            "time to answer an HTTP request",
+            labels=["endpoint", "cache"],
+        )
+        bounds = [*(go_float(b) for b in LATENCY_BUCKETS_S), "+Inf"]
+        for (endpoint, cache), (counts, total) in sorted(latency.items()):
+            cumulative = list(accumulate(counts))
+            histogram.add_metric(
+                [endpoint, cache], list(zip(bounds, map(float, cumulative), strict=True)), total
+            )
+        yield histogram
+
+
 class Metrics:
     """The app's Prometheus registry and its per-request instruments."""
 
     def __init__(self, collector: StatsCollector) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
-        self.requests = Counter(
-            f"{PREFIX}_requests",
-            "HTTP requests answered",
-            ["endpoint", "method", "status", "cache"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            f"{PREFIX}_request_duration_seconds",
-            "time to answer an HTTP request",
-            ["endpoint", "cache"],
-            buckets=LATENCY_BUCKETS_S,
-            registry=self.registry,
-        )
+        self.requests = RequestCollector()
+        self.registry.register(self.requests)
         self.registry.register(collector)
         ProcessCollector(registry=self.registry)
-        # the labelled children by label values: `labels()` costs more than the increment
-        self._children: dict[tuple[str, str, int, str], tuple[Counter, Histogram]] = {}
 
     def observe(self, endpoint: str, method: str, status: int, cache: str, seconds: float) -> None:
         """Count and time one request."""
-        key = (endpoint, method, status, cache)
-        children = self._children.get(key)
-        if children is None:
-            children = (
-                self.requests.labels(endpoint, method, str(status), cache),
-                self.latency.labels(endpoint, cache),
-            )
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        self.requests.observe(endpoint, method, status, cache, seconds)
 
     def exposition(self) -> bytes:
         """The text format Prometheus scrapes."""
