@@ -151,9 +151,11 @@ class ServiceApp:
             full = Cors(full, origins=cors)
         full = Admission(full, limit=settings.max_in_flight)
         full = ObserveRequests(full, runtime_of)  # it sees every answer of the full path
-        self.entry: ASGIApp = (
-            HitFastPath(full, runtime_of, cors=bool(cors)) if settings.fast_path else full
+        # the server's protocol answers hits through it too (commands/protocol.py)
+        self.fast_path = (
+            HitFastPath(full, runtime_of, cors=bool(cors)) if settings.fast_path else None
         )
+        self.entry: ASGIApp = self.fast_path or full
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.entry(scope, receive, send)

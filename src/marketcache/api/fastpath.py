@@ -11,6 +11,7 @@ answer what the routes would have answered, under the same keys.
 
 from __future__ import annotations
 
+from typing import NamedTuple
 from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
@@ -74,13 +75,25 @@ def params_key(rt: Runtime, endpoint: MarketEndpoint, params: Params) -> str | N
     return endpoint.key(rt.market.exchange, symbol, **values)
 
 
+class Hit(NamedTuple):
+    """A cache hit ready to send: status, headers, body, and what to record of it."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    content: bytes
+    answer: Answer
+    endpoint: MarketEndpoint
+    runtime: Runtime
+
+
 class HitFastPath:
     """The served ASGI app's first stop: cache hits of the market endpoints, answered here.
 
     It sits outside everything else (FastAPI and the full path's middlewares are
     `app`), so a hit pays for none of them; it records its own answers (`observe`).
     A request with an `Origin` header goes the full path when CORS is on, so that
-    its answer carries the CORS headers.
+    its answer carries the CORS headers. The server's protocol asks it too, before
+    any ASGI cycle (`wants`, `answer`, `record`: see commands/protocol.py).
     """
 
     def __init__(self, app: ASGIApp, runtime_of: RuntimeOf, *, cors: bool = False) -> None:
@@ -89,52 +102,61 @@ class HitFastPath:
         self.cors = cors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoint = BY_PATH.get(scope["path"]) if scope["type"] == "http" else None
-        method = scope["method"] if endpoint is not None else None
-        rt: Runtime | None = self.runtime_of() if method in ("POST", "GET") else None
-        if rt is None or rt.cache is None or (self.cors and header(scope, b"origin")):
+        if not self.wants(scope):
             await self.app(scope, receive, send)
             return
-        assert endpoint is not None
         started = arrived(scope)
-        if method == "GET":
-            key = query_key(rt, endpoint, scope["query_string"])
-            answer = rt.market.cached(key) if key is not None else None
-            if answer is None:
+        body = b""
+        if scope["method"] == "POST":
+            body, outcome = await read_body(receive, MAX_BODY_BYTES)
+            if outcome == "gone":  # the client left before sending it all
+                return
+            receive = replay(body, receive)  # the full path reads it again
+            if outcome != "whole":
                 await self.app(scope, receive, send)
-            else:
-                await self._send(scope, send, rt, answer, endpoint, started)
-            return
-        declared = content_length(scope)
-        if declared is None or declared > MAX_BODY_BYTES:  # chunked or too large: full path
+                return
+        hit = self.answer(scope, body)
+        if hit is None:
             await self.app(scope, receive, send)
             return
-        body, outcome = await read_body(receive, MAX_BODY_BYTES)
-        if outcome == "gone":  # the client left before sending it all
-            return
-        answer = None
-        if outcome == "whole":
-            key = answer_key(rt, endpoint, body)
-            answer = rt.market.cached(key) if key is not None else None
-        if answer is None:
-            await self.app(scope, replay(body, receive), send)
-            return
-        await self._send(scope, send, rt, answer, endpoint, started)
+        await send({"type": "http.response.start", "status": hit.status, "headers": hit.headers})
+        await send({"type": "http.response.body", "body": hit.content})
+        self.record(scope, hit, started)
 
-    async def _send(
-        self,
-        scope: Scope,
-        send: Send,
-        rt: Runtime,
-        answer: Answer,
-        endpoint: MarketEndpoint,
-        started: float,
-    ) -> None:
+    def wants(self, scope: Scope) -> bool:
+        """Whether the request may be a hit: a market path, GET or a POST of a small body."""
+        if scope["type"] != "http" or scope["path"] not in BY_PATH:
+            return False
+        method = scope["method"]
+        if method == "POST":
+            declared = content_length(scope)  # chunked or too large: the full path
+            if declared is None or declared > MAX_BODY_BYTES:
+                return False
+        elif method != "GET":
+            return False
+        if self.cors and header(scope, b"origin"):
+            return False
+        rt = self.runtime_of()
+        return rt is not None and rt.cache is not None
+
+    def answer(self, scope: Scope, body: bytes) -> Hit | None:
+        """The hit for a request `wants` accepted and its whole body, or None (a miss)."""
+        rt = self.runtime_of()
+        assert rt is not None
+        endpoint = BY_PATH[scope["path"]]
+        get = scope["method"] == "GET"
+        if get:
+            key = query_key(rt, endpoint, scope["query_string"])
+        else:
+            key = answer_key(rt, endpoint, body)
+        answer = rt.market.cached(key) if key is not None else None
+        if answer is None:
+            return None
         now = rt.clock.now()
         headers = [(b"x-cache", answer.cache.encode())]
         status = 200
         content = b""
-        if scope["method"] == "GET":
+        if get:
             cache_headers = http_cache.headers(answer, now, rt.settings.cache_stale_grace)
             headers += [(k.lower().encode(), v.encode()) for k, v in cache_headers.items()]
             if http_cache.matches(header(scope, b"if-none-match"), cache_headers["ETag"]):
@@ -145,6 +167,12 @@ class HitFastPath:
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(content)).encode()),
             ]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": content})
-        observe(rt, scope, status, answer.cache, answer.symbol, started, endpoint.path)
+        return Hit(status, headers, content, answer, endpoint, rt)
+
+    @staticmethod
+    def record(scope: Scope, hit: Hit, started: float) -> None:
+        """Count and log a hit once it is sent (`started`: when the request arrived)."""
+        answer = hit.answer
+        observe(
+            hit.runtime, scope, hit.status, answer.cache, answer.symbol, started, hit.endpoint.path
+        )

@@ -174,8 +174,9 @@ def run(args: argparse.Namespace) -> int:
     from marketcache.api.app import create_app
 
     with exchange_for(settings) as effective:
+        app = create_app(effective)
         config = uvicorn.Config(
-            create_app(effective),
+            app,
             host=effective.host,
             port=effective.port,
             loop="uvloop",
@@ -184,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
                 max_per_client=effective.max_connections_per_client,
                 max_connections=effective.max_connections,
                 exempt=frozenset(effective.trusted_proxy_list),
+                hits=app.fast_path,
             ),
             proxy_headers=bool(effective.trusted_proxy_list),
             forwarded_allow_ips=effective.trusted_proxy_list or None,
