@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import threading
+import time
 
 import pytest
 
@@ -56,9 +59,18 @@ def test_a_full_queue_counts_drops_and_says_so(caplog: pytest.LogCaptureFixture)
     assert "2 request log lines dropped" in caplog.records[-1].getMessage()
 
 
+LINES = [
+    ("POST", "/price\r\n", 200, "hit", 0.25, "BTC/USDT"),
+    ("POST", "/price", 200, "hit", 12.0, "BTC/USDT"),
+    ("POST", "/price", 200, "hit", 0.1234567, "BTC/USDT"),  # the remembered parts again
+    ("GET", "/health", 503, None, 3.0, None),
+    ("GET", "/to/http://user:secret@host/x", 404, None, 1.5, None),  # redacted
+    ("POST", "/cvd", 422, "bypass", 0.0004, "éth/usdt"),
+]
+
+
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_a_batch_is_byte_for_byte_what_the_formatter_writes(fmt: str) -> None:
-    line = ("POST", "/price\r\n", 200, "hit", 0.25, "BTC/USDT")
     batched = io.StringIO()
     one_by_one = io.StringIO()
     root = logging.getLogger()
@@ -72,11 +84,47 @@ def test_a_batch_is_byte_for_byte_what_the_formatter_writes(fmt: str) -> None:
             if not direct:
                 handler.marketcache_format = None  # type: ignore[attr-defined]
             access = AccessLog()
-            access.record(*line)
-            access._queue[0] = access._queue[0]._replace(created=1_764_000_000.5)
+            for n, line in enumerate(LINES):
+                access.record(*line)
+                access._queue[n] = access._queue[n]._replace(created=1_764_000_000.5 + n * 0.3)
             access.flush()
     finally:
         root.handlers[:] = saved
         root.setLevel(level)
     assert batched.getvalue() == one_by_one.getvalue()
-    assert batched.getvalue().count("\n") == 1
+    assert batched.getvalue().count("\n") == len(LINES)
+    assert "secret" not in batched.getvalue()
+
+
+async def test_inside_a_loop_the_loop_formats_and_the_thread_writes() -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
+    try:
+        configure_logging("text", "info")
+        handler = root.handlers[0]
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(stream)
+        access = AccessLog()
+        access.start()
+        formatted_by = []
+        format_ready = access._format_ready
+
+        def spy() -> bool:
+            formatted_by.append(threading.current_thread())
+            return format_ready()
+
+        access._format_ready = spy  # type: ignore[method-assign]
+        for line in LINES:
+            access.record(*line)
+        deadline = time.monotonic() + 30
+        while stream.getvalue().count("\n") < len(LINES):
+            assert time.monotonic() < deadline, stream.getvalue()
+            await asyncio.sleep(0.01)
+        access.stop()
+    finally:
+        root.handlers[:] = saved
+        root.setLevel(level)
+    assert formatted_by
+    assert set(formatted_by) == {threading.main_thread()}
+    assert access.written == len(LINES)

@@ -96,9 +96,11 @@ def direct_handler(logger: logging.Logger) -> tuple[str, logging.StreamHandler[A
 
 
 _TIME_CACHE: dict[tuple[str, int], str] = {}
+TEXT_TIME = "%Y-%m-%d %H:%M:%S"  # TextFormatter's time, before its milliseconds
 
 
-def _time_text(created: float, pattern: str) -> str:
+def time_text(created: float, pattern: str) -> str:
+    """`created` formatted by `pattern` in local time (remembered per second)."""
     second = int(created)
     text = _TIME_CACHE.get((pattern, second))
     if text is None:
@@ -112,13 +114,13 @@ def format_line(fmt: str, logger: str, created: float, message: str, extra: dict
     """An INFO line as `TextFormatter` / `JsonFormatter` would write it."""
     if fmt == "json":
         document: dict[str, Any] = {
-            "time": _time_text(created, "%Y-%m-%dT%H:%M:%S"),
+            "time": time_text(created, "%Y-%m-%dT%H:%M:%S"),
             "level": "info",
             "logger": logger,
             "message": message,
             **extra,
         }
         return redact(orjson.dumps(document, default=str).decode())
-    stamp = f"{_time_text(created, '%Y-%m-%d %H:%M:%S')},{int((created % 1) * 1000):03d}"
+    stamp = f"{time_text(created, TEXT_TIME)},{int((created % 1) * 1000):03d}"
     extras = " ".join(f"{key}={value}" for key, value in extra.items())
     return redact(f"{stamp} INFO {logger}: {message} {extras}")
