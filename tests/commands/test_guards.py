@@ -75,3 +75,15 @@ def test_connections_per_client_are_capped(guarded: ServiceProcess) -> None:
                 return
         time.sleep(0.05)
     raise AssertionError("connections were not released")
+
+
+def test_an_idle_kept_alive_connection_is_closed(guarded: ServiceProcess) -> None:
+    """uvicorn's keep-alive timeout (5 s) still holds: the sweep closes the idle connection."""
+    with _connect(guarded) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        started = time.monotonic()
+        answer = _read_until_closed(sock)  # an answer, then the close
+        idle_s = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    assert b"connection: close" not in answer.lower()
+    assert idle_s >= 4.0, idle_s  # not before the keep-alive timeout
