@@ -141,6 +141,9 @@ async def test_limits_are_the_alert_rules_and_settings(make_harness: HarnessFact
         "p95_ms": {"target": 200.0},
     }
     assert data["cache"] == {"enabled": True, "max_bytes": 64 * 1024 * 1024}
+    # the memory alerts' limit: the process's (cgroup, else MEMORY_LIMIT_MB), not the cache's
+    limit = h.app.state.runtime.monitor.memory_limit()
+    assert data["memory"] == {"limit_mb": round(limit.mb, 2), "source": limit.source}
     assert data["exchange"]["weight_limit_per_minute"] == 1200
     assert data["admin"] == {"token_required": True}
     assert "s3cret" not in (await h.client.get("/dashboard/limits")).text

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from marketcache.api import responses
 from marketcache.api.openapi import error_responses, query_parameter
-from marketcache.api.runtime import runtime
+from marketcache.api.runtime import Runtime, runtime
 from marketcache.api.schemas import OkResponse
 from marketcache.dashboard import markets
 from marketcache.dashboard.assets import ASSETS, PAGE, Asset
@@ -111,6 +111,14 @@ async def hottest_markets(request: Request) -> Response:
     )
 
 
+def _memory_limit(rt: Runtime) -> dict[str, Any]:
+    """The process's memory limit the memory alerts read (cgroup, else MEMORY_LIMIT_MB)."""
+    if rt.monitor is None:
+        return {"limit_mb": None, "source": None}
+    limit = rt.monitor.memory_limit()
+    return {"limit_mb": round(limit.mb, 2), "source": limit.source}
+
+
 def limits_document(request: Request) -> dict[str, Any]:
     """The thresholds and limits of this service, in the units its endpoints report."""
     rt = runtime(request)
@@ -134,6 +142,7 @@ def limits_document(request: Request) -> dict[str, Any]:
             "min_requests": rules.min_requests,
             "window_s": rt.monitor.window_s if rt.monitor is not None else WINDOW_S,
         },
+        "memory": _memory_limit(rt),
         "cache": {
             "enabled": rt.cache is not None,
             "max_bytes": settings.cache_max_bytes if rt.cache is not None else 0,

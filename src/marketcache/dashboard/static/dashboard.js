@@ -320,11 +320,13 @@
       lines: [line("error rate %", COLOR.main),
         limit(`critical > ${t.error_rate_percent.critical} %`, COLOR.critical, t.error_rate_percent.critical)],
       columns: (b) => [b.map((x) => share(x.errors, x.requests))] };
-    const memory = { key: "memory", title: "Cache memory of its limit", unit: "%", max: 100,
-      lines: [line("memory %", COLOR.main),
+    // the alerts are about the process's memory against its limit; a full cache is not one
+    const memory = { key: "memory", title: "Memory: the process of its limit, the cache of its bound", unit: "%", max: 100,
+      lines: [line("process memory %", COLOR.main), line("cache fill %", COLOR.third),
         limit(`warning > ${t.memory_percent.warning} %`, COLOR.warning, t.memory_percent.warning),
         limit(`critical > ${t.memory_percent.critical} %`, COLOR.critical, t.memory_percent.critical)],
-      columns: (b) => [b.map((x) => share(x.cache_bytes, limits.cache.max_bytes))] };
+      columns: (b) => [b.map((x) => share(x.rss_mb, limits.memory.limit_mb)),
+        b.map((x) => share(x.cache_bytes, limits.cache.max_bytes))] };
     const traffic = { key: "traffic", title: "Requests, stale answers, exchange calls (per minute; the last minute is running)", unit: "count",
       lines: [line("requests", COLOR.main), line("stale answers", COLOR.warning), line("exchange calls", COLOR.third)],
       columns: (b) => [b.map((x) => x.requests), b.map((x) => x.stale), b.map((x) => x.upstream_calls)] };
