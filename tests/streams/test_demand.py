@@ -18,6 +18,7 @@ def test_a_series_is_hot_once_read_threshold_times_within_a_minute() -> None:
     assert not demand.is_hot(KEY, 10.0)
     demand.read(KEY, 20.0)
     assert demand.is_hot(KEY, 20.0)
+    assert not demand.is_hot(KEY, 50.0)  # 30 s without a read: quiet, though in the minute
     assert demand.hot(20.0) == [KEY]
     assert not demand.is_hot(KEY, 61.0)  # the first read left the minute
     assert demand.rate(KEY, 61.0) == 2
@@ -69,3 +70,4 @@ def test_hot_exactly_when_threshold_reads_fall_within_the_last_minute(
     now = ordered[-1] if ordered else 0.0
     recent = [t for t in ordered if now - t <= WINDOW_S]
     assert demand.is_hot(KEY, now) == (len(recent) >= threshold)
+    assert not demand.is_hot(KEY, now + 30)  # quiet since

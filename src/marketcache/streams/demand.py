@@ -52,12 +52,14 @@ class Demand:
         return sum(1 for t in reads.times if now - t <= WINDOW_S)
 
     def is_hot(self, key: str, now: float) -> bool:
-        """Whether `key` was read `threshold` times within the last minute."""
+        """Whether `key` was read `threshold` times within the last minute (and not quiet
+        since: a quiet period shorter than the minute still ends the demand)."""
         reads = self._reads.get(key)
         return (
             reads is not None
             and len(reads.times) == self.threshold
             and now - reads.times[0] <= WINDOW_S
+            and now - reads.last < self.quiet_s
         )
 
     def hot(self, now: float) -> list[str]:
