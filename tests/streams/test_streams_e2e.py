@@ -157,3 +157,32 @@ def test_a_dropped_stream_is_served_by_rest_in_its_fresh_window_and_comes_back(
     assert ticker["state"] == "live"
     assert ticker["attempts"] >= 2
     assert ticker["last_error"] is not None  # why the first attempt ended
+
+
+def test_hot_candles_are_streamed_across_a_candle_close_with_no_rest_calls(
+    service: ServiceProcess, emulator: EmulatorProcess
+) -> None:
+    params = {"symbol": "ETH/USDT", "timeframe": "1m"}
+    with httpx.Client(timeout=5) as client:
+
+        def analysis() -> dict[str, Any]:
+            answer = client.get(f"{service.url}/comprehensive_analysis", params=params)
+            assert answer.status_code == 200, answer.text
+            body: dict[str, Any] = answer.json()
+            return body
+
+        deadline = time.monotonic() + 30
+        while not analysis()["meta"].get("stream"):
+            assert time.monotonic() < deadline, "the candles never came from the stream"
+            time.sleep(0.05)
+        klines = rest_calls(emulator, "/api/v3/klines")
+        assert klines == 1  # the history, once
+        first = analysis()["data"]["price"]["timestamp"]  # the last closed candle's close
+        close_s = (int(time.time()) // 60 + 1) * 60  # the live candle's close
+        while time.time() < close_s + 4:  # past the close: the next candle by the stream
+            body = analysis()
+            assert body["meta"]["stream"] is True
+            assert body["meta"]["age_ms"] <= 2_500  # the kline stream's 2 s cadence, and a tick
+            time.sleep(0.1)
+        assert body["data"]["price"]["timestamp"] > first  # the candle that closed is in it
+        assert rest_calls(emulator, "/api/v3/klines") == klines
