@@ -313,8 +313,8 @@ class MarketData:
         if self.cache is None:
             return _Raw(await load(), self.clock.now(), freshness, "bypass", key)
         result = await self.cache.get_or_load(key, load, freshness)
-        s = is_streamed(result.value)
-        return _Raw(result.value, result.stored_at, freshness, result.status, key, s)
+        streamed = is_streamed(result.value)
+        return _Raw(result.value, result.stored_at, freshness, result.status, key, streamed)
 
     async def _trades(self, symbol: str) -> _Raw:
         freshness = self.freshness.trades

@@ -11,7 +11,7 @@ format drops: taker-buy volume, quote volume, trade count, buyer-maker flag.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from marketcache.errors import BadResponse
@@ -83,16 +83,42 @@ class Binance:
             lambda rows: trades_from_binance(rows, symbol),
         )
 
+    def stream_options(self, connections: int, per_connection: int) -> dict[str, Any]:
+        """Subscriptions spread over `connections` connections (ccxt.pro's `streamLimits`),
+        at most `per_connection` on each (Binance: 1024), and the 24 h ticker stream (not
+        the mini ticker, which has no bid and ask)."""
+        return {
+            "defaultType": "spot",
+            "streamLimits": {"spot": connections},
+            "subscriptionLimitByStream": {"spot": per_connection},
+            "watchTickers": {"name": "ticker"},
+        }
 
-def stream_ticker(ticker: Any, symbol: str) -> Ticker:
-    """A `24hrTicker` stream message (ccxt.pro's ticker keeps it as `info`) → `Ticker`,
-    bid and ask included, as the REST ticker has them (ccxt.pro drops them)."""
-    info = ticker.get("info") if isinstance(ticker, Mapping) else None
-    if not isinstance(info, Mapping) or info.get("e") != "24hrTicker":
-        return ticker_from_unified(ticker, symbol)
-    merged = dict(ticker)
-    merged["bid"], merged["ask"] = _float(info.get("b")), _float(info.get("a"))
-    return ticker_from_unified(merged, symbol)
+    def stream_ticker(self, ticker: Any, symbol: str) -> Ticker:
+        """A `24hrTicker` message (ccxt.pro keeps it as `info`) → `Ticker`, bid and ask
+        included as the REST ticker has them (ccxt.pro drops them)."""
+        info = ticker.get("info") if isinstance(ticker, Mapping) else None
+        if not isinstance(info, Mapping) or info.get("e") != "24hrTicker":
+            return ticker_from_unified(ticker, symbol)
+        merged = dict(ticker)
+        merged["bid"], merged["ask"] = _float(info.get("b")), _float(info.get("a"))
+        return ticker_from_unified(merged, symbol)
+
+    def capture_klines(self, exchange: Any, sink: Callable[..., None]) -> bool:
+        """Every raw `kline` message to `sink(symbol, timeframe, k, E)` before ccxt.pro keeps
+        its 6 unified columns (the taker-buy volume is in the rest)."""
+        handle = exchange.handle_ohlcv
+
+        def handle_ohlcv(client: Any, message: Any) -> None:
+            kline = message.get("k") if isinstance(message, Mapping) else None
+            if isinstance(kline, Mapping):
+                market = exchange.safe_market(kline.get("s"), None, None, "spot")
+                timeframe = exchange.find_timeframe(kline.get("i"))
+                sink(market["symbol"], timeframe, kline, message.get("E"))
+            handle(client, message)
+
+        exchange.handle_ohlcv = handle_ohlcv
+        return True
 
 
 def kline_row(kline: Mapping[str, Any]) -> list[float]:
@@ -109,19 +135,3 @@ def _float(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
-
-
-def capture_klines(exchange: Any, sink: Any) -> None:
-    """Hand every raw `kline` message ccxt.pro receives to `sink(symbol, timeframe, k)`
-    before ccxt keeps its 6 unified columns (the taker-buy volume is in the rest)."""
-    handle = exchange.handle_ohlcv
-
-    def handle_ohlcv(client: Any, message: Any) -> None:
-        kline = message.get("k") if isinstance(message, Mapping) else None
-        if isinstance(kline, Mapping):
-            market = exchange.safe_market(kline.get("s"), None, None, "spot")
-            timeframe = exchange.find_timeframe(kline.get("i"))
-            sink(market["symbol"], timeframe, kline, message.get("E"))
-        handle(client, message)
-
-    exchange.handle_ohlcv = handle_ohlcv

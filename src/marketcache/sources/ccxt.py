@@ -30,8 +30,7 @@ from marketcache.errors import (
 from marketcache.models import Candles, Market, Ticker, Trades
 from marketcache.sources import weights
 from marketcache.sources.base import UpstreamStats
-from marketcache.sources.binance import Binance
-from marketcache.sources.dialect import Dialect, Unified
+from marketcache.sources.dialects import dialect_for
 from marketcache.sources.errors import public, translate
 from marketcache.sources.parse import ticker_from_unified
 from marketcache.sources.symbols import SymbolIndex
@@ -48,11 +47,6 @@ T = TypeVar("T")
 MAX_LIMIT = 1000  # Binance's maximum for klines and aggTrades
 EMULATOR_HEADER = "x-emulator"
 EMULATOR_MARK = "marketcache"
-
-
-def dialect_for(exchange_id: str) -> Dialect:
-    """The exchange-specific part of `exchange_id`'s calls."""
-    return Binance() if exchange_id == "binance" else Unified()
 
 
 def check_exchange_id(exchange_id: str) -> str:

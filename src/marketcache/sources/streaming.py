@@ -24,7 +24,8 @@ import numpy as np
 from marketcache.clock import Clock
 from marketcache.errors import BadResponse
 from marketcache.models import Candles, FloatArray, Ticker
-from marketcache.sources import binance
+from marketcache.sources.binance import kline_row
+from marketcache.sources.dialects import dialect_for
 from marketcache.sources.errors import translate
 from marketcache.sources.urls import rewrite_ws_urls
 
@@ -116,11 +117,8 @@ class CcxtStreams:
         self.exchange_id = exchange_id
         self.limits = limits or StreamLimits()
         self.pacer = Pacer(clock, self.limits)
-        options: dict[str, Any] = {"defaultType": "spot"}
-        if exchange_id == "binance":
-            options["streamLimits"] = {"spot": self.limits.connections}
-            options["subscriptionLimitByStream"] = {"spot": self.limits.per_connection}
-            options["watchTickers"] = {"name": "ticker"}  # the 24 h ticker with bid and ask
+        self._dialect = dialect_for(exchange_id)
+        options = self._dialect.stream_options(self.limits.connections, self.limits.per_connection)
         self._exchange: Any = getattr(ccxtpro, exchange_id)({"options": options})
         if base_url is not None:
             api = self._exchange.urls["api"]
@@ -128,8 +126,7 @@ class CcxtStreams:
         if markets:
             self._exchange.set_markets(markets)
         self._klines: dict[tuple[str, str], list[tuple[Mapping[str, Any], int]]] = {}
-        if exchange_id == "binance":
-            binance.capture_klines(self._exchange, self._kline)
+        self._dialect.capture_klines(self._exchange, self._kline)
 
     def _kline(self, symbol: str, timeframe: str, kline: Mapping[str, Any], at: Any) -> None:
         at_ms = at if isinstance(at, int) else int(kline.get("T", 0))
@@ -151,12 +148,7 @@ class CcxtStreams:
     async def ticker(self, symbol: str) -> TickerUpdate:
         """The next ticker message of `symbol`."""
         raw = await self._call(lambda: self._exchange.watch_ticker(symbol), symbol)
-        if self.exchange_id == "binance":
-            ticker = binance.stream_ticker(raw, symbol)
-        else:
-            from marketcache.sources.parse import ticker_from_unified
-
-            ticker = ticker_from_unified(raw, symbol)
+        ticker = self._dialect.stream_ticker(raw, symbol)
         info = raw.get("info") if isinstance(raw, Mapping) else None
         at = info.get("E") if isinstance(info, Mapping) else None
         return TickerUpdate(ticker, at if isinstance(at, int) else ticker.timestamp)
@@ -179,7 +171,7 @@ class CcxtStreams:
         got = await self._call(lambda: self._exchange.watch_ohlcv(symbol, timeframe), symbol)
         raw = self._klines.pop((symbol, timeframe), None)
         if raw:
-            table = np.array([binance.kline_row(k) for k, _ in raw], dtype=np.float64)
+            table = np.array([kline_row(k) for k, _ in raw], dtype=np.float64)
             return CandleUpdate(_latest_per_open(table), raw[-1][1], len(raw))
         if not got:
             raise BadResponse(f"kline stream {symbol} {timeframe}: an empty batch")
