@@ -186,3 +186,41 @@ def test_hot_candles_are_streamed_across_a_candle_close_with_no_rest_calls(
             time.sleep(0.1)
         assert body["data"]["price"]["timestamp"] > first  # the candle that closed is in it
         assert rest_calls(emulator, "/api/v3/klines") == klines
+
+
+def test_a_stream_that_stays_down_raises_an_alert_while_rest_serves_and_it_clears(
+    emulator: EmulatorProcess,
+) -> None:
+    env = {**STREAMS_ON, "STREAMS_DOWN_ALERT_S": "2"}
+    control = EmulatorControl(emulator.url)
+    with (
+        ServiceProcess(["--exchange-url", emulator.url], env=env) as service,
+        httpx.Client(timeout=5) as client,
+    ):
+        until_streamed(client, service)
+        metrics = client.get(f"{service.url}/metrics").text
+        assert "marketcache_streams_open 2.0" not in metrics  # one series: the price
+        assert "marketcache_streams_open 1.0" in metrics
+        assert 'marketcache_stream_age_seconds{stream="ticker BTC/USDT"}' in metrics
+        control.set_faults("drop", ratio=1.0, path="/ws")  # every connection, every time
+
+        def alerts() -> set[str]:
+            health = client.get(f"{service.url}/cache/health").json()
+            return {alert["name"] for alert in health["alerts"]}
+
+        deadline = time.monotonic() + 30
+        while "stream_down:ticker BTC/USDT" not in alerts():
+            assert time.monotonic() < deadline, "no alert for a stream down past its limit"
+            price(client, service)  # clients meanwhile: never an error
+            time.sleep(0.1)
+        assert not price(client, service)["meta"].get("stream")  # REST while it is down
+        stats = client.get(f"{service.url}/cache/stats").json()["data"]["streams"]
+        assert stats["down"] == 1
+        assert stats["streams"]["ticker BTC/USDT"]["state"] == "down"
+        control.clear_faults()
+        deadline = time.monotonic() + 60  # the back-off may have reached a few seconds
+        while "stream_down:ticker BTC/USDT" in alerts():
+            assert time.monotonic() < deadline, "the alert never cleared"
+            price(client, service)
+            time.sleep(0.1)
+        assert price(client, service)["meta"].get("stream")
