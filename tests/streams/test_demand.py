@@ -71,3 +71,15 @@ def test_hot_exactly_when_threshold_reads_fall_within_the_last_minute(
     recent = [t for t in ordered if now - t <= WINDOW_S]
     assert demand.is_hot(KEY, now) == (len(recent) >= threshold)
     assert not demand.is_hot(KEY, now + 31)  # quiet since
+
+
+def test_reads_before_a_quiet_period_do_not_count_after_it() -> None:
+    demand = Demand(threshold=3, quiet_s=10)
+    for t in (0.0, 1.0, 2.0):
+        demand.read(KEY, t)
+    assert demand.is_hot(KEY, 2.0)
+    demand.read(KEY, 12.0)  # after 10 s without a read
+    assert not demand.is_hot(KEY, 12.0)
+    demand.read(KEY, 13.0)
+    demand.read(KEY, 14.0)
+    assert demand.is_hot(KEY, 14.0)

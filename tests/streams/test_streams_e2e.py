@@ -224,3 +224,31 @@ def test_a_stream_that_stays_down_raises_an_alert_while_rest_serves_and_it_clear
             price(client, service)
             time.sleep(0.1)
         assert price(client, service)["meta"].get("stream")
+
+
+def test_a_market_no_one_reads_is_unsubscribed_after_its_quiet_period(
+    emulator: EmulatorProcess,
+) -> None:
+    env = {**STREAMS_ON, "STREAMS_QUIET_S": "2"}
+    control = EmulatorControl(emulator.url)
+    with (
+        ServiceProcess(["--exchange-url", emulator.url], env=env) as service,
+        httpx.Client(timeout=5) as client,
+    ):
+        until_streamed(client, service)
+        assert control.stats()["streams"]["subscriptions"].get("btcusdt@ticker") == 1
+        deadline = time.monotonic() + 20  # no more reads
+        while control.stats()["streams"]["subscriptions"]:
+            assert time.monotonic() < deadline, "still subscribed with no reader"
+            time.sleep(0.1)
+        stats = client.get(f"{service.url}/cache/stats").json()["data"]["streams"]
+        assert (stats["owned"], stats["closed"]) == (0, 1)
+        calls = rest_calls(emulator)
+        # the last streamed value is served while fresh (its age says how old), then REST;
+        # a read every 0.5 s: the 5 reads that make it hot again take longer than that
+        deadline = time.monotonic() + 5
+        while (body := price(client, service))["meta"].get("stream"):
+            assert body["meta"]["age_ms"] <= 2_000  # never past the ticker's fresh window
+            assert time.monotonic() < deadline, "still served from a closed stream"
+            time.sleep(0.5)
+        assert rest_calls(emulator) == calls + 1

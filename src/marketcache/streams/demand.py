@@ -1,7 +1,8 @@
 """Demand: reads per minute of each raw series, which are hot, which went quiet.
 
 A series is hot when it was read `threshold` times within the last minute, and
-quiet when it has not been read for `quiet_s` seconds. Per series: the times of
+quiet when it has not been read for `quiet_s` seconds (the reads before a quiet
+period no longer count). Per series: the times of
 its last `threshold` reads (a bounded deque) and of its last read; O(1) a read.
 """
 
@@ -40,6 +41,8 @@ class Demand:
                 if len(self._reads) >= self.max_keys:
                     return  # a flood of distinct keys: none of them is hot anyway
             reads = self._reads[key] = _Reads(deque(maxlen=self.threshold))
+        elif now - reads.last >= self.quiet_s:
+            reads.times.clear()  # a quiet period ended the demand: count afresh
         reads.times.append(now)
         reads.last = now
         reads.total += 1
