@@ -58,7 +58,10 @@ class StreamOptions:
             max_streams=settings.streams_max,
             stall_s=settings.streams_stall_s,
             down_alert_s=settings.streams_down_alert_s,
-            backoff=Backoff(settings.streams_retry_s, settings.streams_retry_max_s),
+            backoff=Backoff(
+                settings.streams_retry_s,
+                max(settings.streams_retry_s, settings.streams_retry_max_s),
+            ),
             lease_ttl_s=settings.redis_lease_ttl_s,
         )
 
