@@ -34,6 +34,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"models", "keys", "answer", "params", "endpoints", "cache", "freshness"}),
     frozenset({"analytics", "sources", "emulator"}),
     frozenset({"monitoring", "wiring"}),
+    frozenset({"streams"}),
     frozenset({"service", "batch"}),
     frozenset({"api", "dashboard"}),
     frozenset({"commands", "check", "bench", "cli", "__main__"}),

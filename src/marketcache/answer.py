@@ -19,6 +19,7 @@ import orjson
 CacheStatus = Literal["hit", "stale", "miss", "coalesced", "bypass"]
 
 _STAMPS = struct.Struct("<ddd")
+_STREAMED = b"\x01"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,18 +29,30 @@ class Stamps:
     fetched_at: float
     fresh_until: float
     stale_until: float
+    streamed: bool = False  # the raw data came from the exchange's stream, not a REST call
 
 
 def encode(data: Any, stamps: Stamps) -> bytes:
-    """Serialize `data` for the cache, stamped with its raw data's age and windows."""
-    return _STAMPS.pack(stamps.fetched_at, stamps.fresh_until, stamps.stale_until) + orjson.dumps(
-        data
-    )
+    """Serialize `data` for the cache, stamped with its raw data's age and windows.
+
+    Streamed data carries one marker byte between the stamps and the JSON (which
+    never starts with it), so answers cached before streams existed decode as before.
+    """
+    head = _STAMPS.pack(stamps.fetched_at, stamps.fresh_until, stamps.stale_until)
+    return head + (_STREAMED if stamps.streamed else b"") + orjson.dumps(data)
 
 
 def decode(value: bytes) -> tuple[Stamps, bytes]:
     """`(stamps, data JSON)` from `encode`'s bytes."""
-    return Stamps(*_STAMPS.unpack_from(value, 0)), value[_STAMPS.size :]
+    fetched_at, fresh_until, stale_until = _STAMPS.unpack_from(value, 0)
+    streamed = value[_STAMPS.size : _STAMPS.size + 1] == _STREAMED
+    start = _STAMPS.size + streamed
+    return Stamps(fetched_at, fresh_until, stale_until, streamed), value[start:]
+
+
+def is_streamed(value: bytes) -> bool:
+    """Whether `encode`'s bytes are of an answer computed from streamed data."""
+    return value[_STAMPS.size : _STAMPS.size + 1] == _STREAMED
 
 
 @functools.lru_cache(maxsize=4096)  # every hit of one entry formats the same instant
@@ -66,14 +79,18 @@ class Answer:
         return self.stamps.fetched_at
 
     def meta(self, now: float) -> dict[str, Any]:
-        """The `meta` object of the response."""
-        return {
+        """The `meta` object of the response; `"stream": true` when the data was streamed
+        (its `age_ms` counts from the stream message's exchange time)."""
+        meta: dict[str, Any] = {
             "cache": self.cache,
             "age_ms": max(0, round((now - self.fetched_at) * 1000)),
             "source": self.source,
             "exchange": self.exchange,
             "fetched_at": iso(self.fetched_at),
         }
+        if self.stamps.streamed:
+            meta["stream"] = True
+        return meta
 
     def body(self, now: float) -> bytes:
         """The whole response body, framed around the cached data bytes.
@@ -82,7 +99,7 @@ class Answer:
         gives, a test holds them equal): a hit builds no dict and serializes nothing.
         """
         age_ms = max(0, round((now - self.stamps.fetched_at) * 1000))
-        return _BODY % (
+        return (_STREAMED_BODY if self.stamps.streamed else _BODY) % (
             self.data,
             _CACHE[self.cache],
             age_ms,
@@ -96,6 +113,7 @@ _BODY = (
     b'{"success":true,"data":%b,"meta":{"cache":"%b","age_ms":%d,"source":%b,'
     b'"exchange":%b,"fetched_at":"%b"}}'
 )
+_STREAMED_BODY = _BODY[:-2] + b',"stream":true}}'
 _CACHE = {status: status.encode() for status in ("hit", "stale", "miss", "coalesced", "bypass")}
 
 

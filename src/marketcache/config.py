@@ -113,6 +113,34 @@ class Settings(BaseSettings):
         0.8, gt=0, le=1, description="share of EXCHANGE_WEIGHT_LIMIT where background loads wait"
     )
 
+    # upstream websocket streams (ccxt.pro) for hot markets
+    streams: bool = Field(False, description="keep hot markets fresh by the exchange's streams")
+    streams_reads_per_min: int = Field(
+        30, ge=1, description="reads per minute of a market's series that open its stream"
+    )
+    streams_quiet_s: float = Field(120.0, gt=0, description="unsubscribed after no read this long")
+    streams_max: int = Field(50, ge=1, description="series streamed at most by one replica")
+    streams_stall_s: float = Field(
+        5.0, gt=0, description="no message this long: REST at once, then reconnect"
+    )
+    streams_retry_s: float = Field(1.0, gt=0, description="first pause before reconnecting")
+    streams_retry_max_s: float = Field(30.0, gt=0, description="the pause doubles up to this")
+    streams_down_alert_s: float = Field(
+        30.0, gt=0, description="a stream down this long raises an alert"
+    )
+    streams_connections: int = Field(
+        4, ge=1, description="websocket connections the streams are spread over"
+    )
+    streams_per_connection: int = Field(
+        200, ge=1, le=1024, description="streams one connection carries (Binance: 1024)"
+    )
+    streams_sent_per_s: float = Field(
+        4.0, gt=0, le=5, description="messages we send per second (Binance: 5)"
+    )
+    streams_connects_per_5min: int = Field(
+        250, ge=1, le=300, description="new connections per 5 minutes (Binance: 300)"
+    )
+
     # admin
     admin_token: str | None = None
     trusted_proxies: str = Field(

@@ -21,6 +21,9 @@ from marketcache.config import Settings
 
 # Seconds per timeframe unit; `1M` is taken as 31 days, an upper bound that only
 # matters to know when the live monthly candle closes (we cap freshness anyway).
+# A kline stream sends the closed candle and the next one within its cadence
+# (Binance: every 2 s): a streamed series waits that long for them before REST.
+STREAMED_CLOSE_GRACE_S = 3.0
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 2678400}
 
 
@@ -50,10 +53,15 @@ class MarketFreshness:
             markets=Freshness(settings.markets_fresh_s, settings.markets_stale_s),
         )
 
-    def klines(self, live_close_ms: float | None, now: float) -> Freshness:
-        """Fresh for a few seconds, and not past the close of the live candle."""
+    def klines(
+        self, live_close_ms: float | None, now: float, *, streamed: bool = False
+    ) -> Freshness:
+        """Fresh for a few seconds, and not past the close of the live candle (streamed:
+        not past it by more than the stream takes to send the next candle)."""
         fresh = self.klines_fresh
         if live_close_ms is not None:
+            if streamed:
+                live_close_ms += STREAMED_CLOSE_GRACE_S * 1000
             until_close = live_close_ms / 1000.0 - now
             fresh = max(0.0, min(fresh, until_close + 0.001))
         return Freshness(fresh, self.klines_stale)

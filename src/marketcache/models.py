@@ -35,6 +35,17 @@ def _unpack(data: bytes, columns: int) -> tuple[dict[str, Any], FloatArray]:
     return meta, table.reshape(rows, columns)
 
 
+_STREAMED = b'"streamed":true'
+
+
+def is_streamed(data: bytes) -> bool:
+    """Whether a ticker's or a series' bytes were made from stream messages (no decoding)."""
+    if data[:1] == b"{":  # a ticker: JSON, `streamed` last when present
+        return data.endswith(_STREAMED + b"}")
+    _, meta_len = _HEADER.unpack_from(data, 0)
+    return _STREAMED in data[_HEADER.size : _HEADER.size + meta_len]
+
+
 @dataclass(frozen=True, slots=True)
 class Ticker:
     """The 24-hour ticker of one market."""
@@ -51,10 +62,14 @@ class Ticker:
     change_percent: float | None
     base_volume: float | None
     quote_volume: float | None
+    streamed: bool = False  # made from the exchange's stream messages, not a REST answer
 
     def to_bytes(self) -> bytes:
-        """Serialize for the cache."""
-        return orjson.dumps(asdict(self))
+        """Serialize for the cache (`streamed` only when true: a REST ticker's bytes as before)."""
+        fields = asdict(self)
+        if not self.streamed:
+            del fields["streamed"]
+        return orjson.dumps(fields)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Ticker:
@@ -86,6 +101,7 @@ class Candles:
     symbol: str
     timeframe: str
     table: FloatArray  # shape (rows, len(COLUMNS)), float64
+    streamed: bool = False  # the live end came from the exchange's stream messages
 
     def __len__(self) -> int:
         return int(self.table.shape[0])
@@ -139,13 +155,16 @@ class Candles:
 
     def to_bytes(self) -> bytes:
         """Serialize for the cache."""
-        return _pack({"symbol": self.symbol, "timeframe": self.timeframe}, self.table)
+        meta: dict[str, Any] = {"symbol": self.symbol, "timeframe": self.timeframe}
+        if self.streamed:
+            meta["streamed"] = True
+        return _pack(meta, self.table)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Candles:
         """Rebuild from `to_bytes` (a read-only view on `data`)."""
         meta, table = _unpack(data, len(cls.COLUMNS))
-        return cls(meta["symbol"], meta["timeframe"], table)
+        return cls(meta["symbol"], meta["timeframe"], table, bool(meta.get("streamed", False)))
 
     @classmethod
     def from_rows(cls, symbol: str, timeframe: str, rows: list[list[float]]) -> Candles:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
@@ -24,8 +24,12 @@ from marketcache.cache import Cache, Freshness, Loaded, Result
 from marketcache.clock import Clock
 from marketcache.errors import MarketCacheError
 from marketcache.freshness import MarketFreshness, timeframe_seconds
-from marketcache.models import Candles, Ticker, Trades
+from marketcache.models import Candles, Ticker, Trades, is_streamed
 from marketcache.sources.base import Source
+from marketcache.streams.answers import outdated
+
+if TYPE_CHECKING:
+    from marketcache.streams import StreamManager
 
 KLINES_LIMIT = 1000  # one fetch serves every endpoint; Binance's weight is the same to 1000
 EXTEND_MARGIN = 3  # candles asked beyond those expected, so a full page means "not there yet"
@@ -43,12 +47,15 @@ class _Raw:
     fetched_at: float
     freshness: Freshness
     status: CacheStatus
+    key: str  # its raw key
+    streamed: bool = False  # from the exchange's stream messages
 
     @property
     def stamps(self) -> Stamps:
         """When this data was fetched, stops being fresh, and may no longer be served."""
         fresh_until = self.fetched_at + self.freshness.fresh
-        return Stamps(self.fetched_at, fresh_until, fresh_until + self.freshness.stale)
+        stale_until = fresh_until + self.freshness.stale
+        return Stamps(self.fetched_at, fresh_until, stale_until, self.streamed)
 
 
 class MarketData:
@@ -71,6 +78,8 @@ class MarketData:
         self._markets_lock = asyncio.Lock()
         # the last value decoded per answer key, so hits of one value decode it once
         self._decoded: dict[str, tuple[bytes, Stamps, bytes, str | None]] = {}
+        self.streams: StreamManager | None = None  # upstream streams for hot series
+        self._raw_of: dict[str, str] = {}  # answer key -> the raw key it was computed from
 
     async def ensure_markets(self) -> None:
         """Load the exchange's markets once; symbols cannot be checked before."""
@@ -153,12 +162,12 @@ class MarketData:
             return orjson.dumps([m.to_dict() for m in await self.source.fetch_markets()])
 
         async def compute() -> tuple[Any, _Raw]:
+            key = keys.markets_key(self.exchange)
             if self.cache is None:
-                raw = _Raw(await load(), self.clock.now(), freshness, "bypass")
+                raw = _Raw(await load(), self.clock.now(), freshness, "bypass", key)
             else:
-                key = keys.markets_key(self.exchange)
                 result = await self.cache.get_or_load(key, load, freshness)
-                raw = _Raw(result.value, result.stored_at, freshness, result.status)
+                raw = _Raw(result.value, result.stored_at, freshness, result.status, key)
             listed = orjson.loads(raw.value)
             if quote is not None:
                 listed = [m for m in listed if m["quote"] == quote]
@@ -213,12 +222,19 @@ class MarketData:
 
     def cached(self, key: str) -> Answer | None:
         """A servable cached answer for `key`, without loading anything (the hit fast path)."""
-        if self.cache is None:
+        if self.cache is None or (self.streams is not None and self._outdated(key)):
             return None
         result = self.cache.peek(key)
         if result is None:
             return None
+        if self.streams is not None and key in self._raw_of:
+            self.streams.read(self._raw_of[key])
         return self._make_answer(key, result.value, result.status)
+
+    def _outdated(self, key: str) -> bool:
+        """Whether answer `key` is behind the streamed series it came from (streams/answers)."""
+        raw_key, writes = self._raw_of.get(key), self.cache.writes if self.cache else None
+        return bool(raw_key and writes and outdated(writes, raw_key, key, self.clock.now()))
 
     async def invalidate_symbol(self, symbol: str) -> int:
         """Drop every entry of one market; returns how many went."""
@@ -251,10 +267,23 @@ class MarketData:
             # same windows, starting when that data was fetched.
             data, raw = await compute()
             encoded = encode(data, raw.stamps)
+            self._note_raw(key, raw.key)
             return Loaded(encoded, raw.freshness, as_of=raw.fetched_at)
 
+        if self.streams is not None and key in self._raw_of:
+            self.streams.read(self._raw_of[key])
+            if self._outdated(key):  # recomputed from the cached raw value: nothing loads
+                data, raw = await compute()
+                encoded = encode(data, raw.stamps)
+                await self.cache.writes.put(key, encoded, raw.fetched_at, raw.freshness)
+                return self._make_answer(key, encoded, "stale" if raw.status == "stale" else "hit")
         result = await self.cache.get_or_load(key, load, Freshness(0.0, 0.0))
         return self._make_answer(key, result.value, result.status)
+
+    def _note_raw(self, key: str, raw_key: str) -> None:
+        if len(self._raw_of) >= DECODED_KEPT and key not in self._raw_of:
+            self._raw_of.clear()
+        self._raw_of[key] = raw_key
 
     def _make_answer(self, key: str, value: bytes, status: CacheStatus) -> Answer:
         decoded = self._decoded.get(key)
@@ -280,12 +309,12 @@ class MarketData:
             ticker = await (fetch() if fetch is not None else self.source.fetch_ticker(symbol))
             return ticker.to_bytes()
 
+        key = keys.ticker_key(self.exchange, symbol)
         if self.cache is None:
-            return _Raw(await load(), self.clock.now(), freshness, "bypass")
-        result = await self.cache.get_or_load(
-            keys.ticker_key(self.exchange, symbol), load, freshness
-        )
-        return _Raw(result.value, result.stored_at, freshness, result.status)
+            return _Raw(await load(), self.clock.now(), freshness, "bypass", key)
+        result = await self.cache.get_or_load(key, load, freshness)
+        streamed = is_streamed(result.value)
+        return _Raw(result.value, result.stored_at, freshness, result.status, key, streamed)
 
     async def _trades(self, symbol: str) -> _Raw:
         freshness = self.freshness.trades
@@ -294,12 +323,11 @@ class MarketData:
             trades = await self.source.fetch_trades(symbol, TRADES_LIMIT)
             return trades.to_bytes()
 
+        key = keys.trades_key(self.exchange, symbol)
         if self.cache is None:
-            return _Raw(await load(), self.clock.now(), freshness, "bypass")
-        result = await self.cache.get_or_load(
-            keys.trades_key(self.exchange, symbol), load, freshness
-        )
-        return _Raw(result.value, result.stored_at, freshness, result.status)
+            return _Raw(await load(), self.clock.now(), freshness, "bypass", key)
+        result = await self.cache.get_or_load(key, load, freshness)
+        return _Raw(result.value, result.stored_at, freshness, result.status, key)
 
     async def _candles(self, symbol: str, timeframe: str) -> _Raw:
         key = keys.ohlcv_key(self.exchange, symbol, timeframe)
@@ -310,9 +338,9 @@ class MarketData:
 
         if self.cache is None:
             loaded = await load()
-            return _Raw(loaded.value, self.clock.now(), loaded.freshness, "bypass")
+            return _Raw(loaded.value, self.clock.now(), loaded.freshness, "bypass", key)
         result = await self.cache.get_or_load(key, load, Freshness(0.0, 0.0))
-        return self._raw_candles(result)
+        return self._raw_candles(result, key)
 
     async def _fetch_candles(self, key: str, symbol: str, timeframe: str) -> Candles:
         """The latest `KLINES_LIMIT` candles; only the live end if the cache holds the rest.
@@ -343,33 +371,28 @@ class MarketData:
         table = np.vstack([held.table[held.open_time < since], recent.table])[-KLINES_LIMIT:]
         return Candles(held.symbol, held.timeframe, table)
 
-    def _raw_candles(self, result: Result) -> _Raw:
+    def _raw_candles(self, result: Result, key: str) -> _Raw:
         # Candle freshness is a function of the series and of when it was stored,
         # so it is recomputed here rather than kept beside the value.
         candles = Candles.from_bytes(result.value)
         freshness = self._candles_freshness(candles, result.stored_at)
-        return _Raw(result.value, result.stored_at, freshness, result.status)
+        status = result.status
+        return _Raw(result.value, result.stored_at, freshness, status, key, candles.streamed)
 
     def _candles_freshness(self, candles: Candles, now: float) -> Freshness:
         live_close = float(candles.close_time[-1]) if len(candles) else None
-        return self.freshness.klines(live_close, now)
+        return self.freshness.klines(live_close, now, streamed=candles.streamed)
+
+
+_TICKER_FIELDS = [  # the answer's order: the timestamp last
+    *(name for name in Ticker.__dataclass_fields__ if name not in ("timestamp", "streamed")),
+    "timestamp",
+]
 
 
 def _ticker_data(ticker: Ticker) -> dict[str, Any]:
     from marketcache.answer import iso
 
-    return {
-        "symbol": ticker.symbol,
-        "last": ticker.last,
-        "bid": ticker.bid,
-        "ask": ticker.ask,
-        "open": ticker.open,
-        "high": ticker.high,
-        "low": ticker.low,
-        "change": ticker.change,
-        "change_percent": ticker.change_percent,
-        "base_volume": ticker.base_volume,
-        "quote_volume": ticker.quote_volume,
-        "timestamp": ticker.timestamp,
-        "datetime": iso(ticker.timestamp / 1000),
-    }
+    data = {name: getattr(ticker, name) for name in _TICKER_FIELDS}
+    data["datetime"] = iso(ticker.timestamp / 1000)
+    return data

@@ -167,10 +167,25 @@ def test_each_endpoint_operation_takes_its_parameters() -> None:
         assert parameters == list(endpoint.params.model_fields), endpoint.name
 
 
+@pytest.mark.parametrize("streamed", [False, True])
 @pytest.mark.parametrize("cache", ["hit", "stale", "miss", "coalesced", "bypass"])
-def test_the_spliced_body_is_what_orjson_makes(cache: str) -> None:
-    stamps = Stamps(1_764_000_000.123, 1_764_000_002.123, 1_764_000_032.123)
+def test_the_spliced_body_is_what_orjson_makes(cache: str, streamed: bool) -> None:
+    stamps = Stamps(1_764_000_000.123, 1_764_000_002.123, 1_764_000_032.123, streamed)
     answer = Answer(b'{"x":1}', cache, stamps, "emulator", "binance", "BTC/USDT")  # type: ignore[arg-type]
     now = 1_764_000_001.5
     expected = b'{"success":true,"data":{"x":1},"meta":%b}' % orjson.dumps(answer.meta(now))
     assert answer.body(now) == expected
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_an_answer_says_it_was_streamed_only_when_it_was(streamed: bool) -> None:
+    from marketcache.answer import decode, encode, is_streamed
+
+    stamps = Stamps(1_764_000_000.0, 1_764_000_002.0, 1_764_000_032.0, streamed)
+    value = encode({"x": 1}, stamps)
+    assert decode(value) == (stamps, b'{"x":1}')
+    assert is_streamed(value) is streamed
+    answer = Answer(b'{"x":1}', "hit", stamps, "emulator", "binance", "BTC/USDT")
+    meta = answer.meta(1_764_000_000.5)
+    assert meta.get("stream", False) is streamed
+    assert list(meta)[:5] == ["cache", "age_ms", "source", "exchange", "fetched_at"]

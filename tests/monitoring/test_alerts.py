@@ -155,3 +155,12 @@ def test_alerts_are_listed_critical_first() -> None:
     assert [a.severity for a in alerts] == ["critical", "warning"]
     shown = alerts[0].to_dict()
     assert set(shown) >= {"name", "severity", "since", "value", "threshold", "message"}
+
+
+def test_a_stream_down_past_its_limit_is_a_warning_naming_it() -> None:
+    assert fired(observe(streams_down={})) == {}
+    [condition] = evaluate(observe(streams_down={"ticker BTC/USDT": 42.0}))
+    assert condition.name == "stream_down:ticker BTC/USDT"
+    assert condition.severity == "warning"
+    assert condition.value == 42.0
+    assert "REST" in condition.message

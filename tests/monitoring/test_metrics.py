@@ -151,3 +151,37 @@ def test_plain_counts_expose_what_prometheus_clients_instruments_would(
     assert got.keys() == expected.keys()
     for name, value in expected.items():
         assert got[name] == pytest.approx(value), name
+
+
+class FakeStreams:
+    """The streams as monitoring sees them."""
+
+    def down(self) -> dict[str, float]:
+        return {}
+
+    def metrics(self) -> list[tuple[str, str, str, float]]:
+        return [("open", "gauge", "live", 2.0), ("messages", "counter", "received", 40.0)]
+
+    def ages(self) -> dict[str, float]:
+        return {"ticker BTC/USDT": 0.25}
+
+
+def test_the_streams_figures_are_read_at_scrape_time() -> None:
+    tasks: dict[str, TaskState] = {}
+    with_streams = Metrics(
+        StatsCollector(
+            lambda: cache_stats(),
+            UpstreamStats,
+            lambda: tasks,
+            lambda: [],
+            streams=FakeStreams(),
+        )
+    )
+    scraped = Scraped(with_streams.exposition().decode())
+    assert scraped.get("marketcache_streams_enabled") == 1
+    assert scraped.get("marketcache_streams_open") == 2
+    assert scraped.get("marketcache_streams_messages_total") == 40
+    assert scraped.get("marketcache_stream_age_seconds", stream="ticker BTC/USDT") == 0.25
+    without = Scraped(make([cache_stats()], UpstreamStats(), []).exposition().decode())
+    assert without.get("marketcache_streams_enabled") == 0
+    assert "marketcache_streams_open" not in without.names()

@@ -50,3 +50,16 @@ def test_a_single_url_string_tree() -> None:
 def test_a_base_url_that_is_not_http_is_rejected(bad: str) -> None:
     with pytest.raises(InvalidParameter):
         check_base_url(bad)
+
+
+def test_websocket_urls_follow_the_rest_host_with_their_paths() -> None:
+    from marketcache.sources.urls import rewrite_ws_urls
+
+    tree = {"spot": "wss://stream.binance.com:9443/ws", "rest": "https://api.binance.com/x"}
+    assert rewrite_ws_urls(tree, "http://127.0.0.1:9000") == {
+        "spot": "ws://127.0.0.1:9000/ws",
+        "rest": "https://api.binance.com/x",
+    }
+    assert rewrite_ws_urls(["wss://a.example/ws"], "https://proxy.example/p") == [
+        "wss://proxy.example/p/ws"
+    ]

@@ -28,6 +28,7 @@ from marketcache.freshness import MarketFreshness
 from marketcache.monitoring.monitor import Monitor
 from marketcache.service import MarketData
 from marketcache.sources.base import Source
+from marketcache.streams.build import build_streams
 from marketcache.wiring import build_backend, build_budget, build_cache
 
 log = logging.getLogger("marketcache")
@@ -70,7 +71,8 @@ def create_app(
             await cache.start()
         if budget is not None:
             await budget.start()
-        monitor = Monitor(settings, clock, cache, source)
+        market.streams = build_streams(settings, clock, source, cache, market.freshness)
+        monitor = Monitor(settings, clock, cache, source, streams=market.streams)
         access_log = AccessLog()
         access_log.start()
         app.state.runtime = Runtime(
@@ -85,6 +87,8 @@ def create_app(
             access_log=access_log,
         )
         await monitor.start()
+        if market.streams is not None:
+            await market.streams.start()
         mode = "uncached (original service)" if cache is None else "cached"
         log.info("marketcache %s serving %s data, %s", __version__, source.source_name, mode)
         try:
@@ -92,6 +96,8 @@ def create_app(
         finally:
             access_log.stop()
             await monitor.stop()
+            if market.streams is not None:
+                await market.streams.stop()
             if budget is not None:
                 await budget.stop()
             if cache is not None:

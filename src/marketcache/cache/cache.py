@@ -35,6 +35,7 @@ from marketcache.cache.stats import CacheStats, Counters, TaskState, snapshot
 from marketcache.cache.store import Store
 from marketcache.cache.upkeep import Upkeep
 from marketcache.cache.waiting import wait_done
+from marketcache.cache.writes import Writes
 from marketcache.clock import Clock, SystemClock
 from marketcache.errors import CacheOverloaded, LoadTimeout
 
@@ -113,6 +114,7 @@ class Cache:
         )
         self._loads.on_stored(self._upkeep.scheduled)
         self._side_tasks: set[asyncio.Task[None]] = set()
+        self.writes = Writes(self._clock, self._store, self._loads, self._backend)  # streams
         self._fanout: Fanout | None = None
         if self._backend is not None and self._backend.shared is not None:
             assert self._leases is not None

@@ -70,6 +70,7 @@ class Observation:
     exchange_failing: bool = False  # see ExchangeWatch
     backend_down: bool = False  # an L2 is configured and unreachable
     task_errors: Mapping[str, tuple[int, str | None]] | None = None  # task -> (errors, last error)
+    streams_down: Mapping[str, float] | None = None  # upstream stream -> seconds down
     rss_mb: float = 0.0  # for the memory alert's message
     memory_limit_mb: float = 0.0
     memory_limit_source: str = "setting"  # cgroup | setting
@@ -167,6 +168,18 @@ def evaluate(obs: Observation, rules: AlertRules = AlertRules()) -> list[Conditi
                 0.0,
                 "the shared L2 (Redis) is unreachable: serving from L1 alone",
                 unit="boolean",
+            )
+        )
+    for stream, seconds in sorted((obs.streams_down or {}).items()):
+        found.append(
+            Condition(
+                f"stream_down:{stream}",
+                "warning",
+                round(seconds, 1),
+                0.0,
+                f"upstream stream {stream!r} down for {seconds:.0f} s: its key refreshes by "
+                "REST (exchange weight) while it reconnects",
+                unit="seconds",
             )
         )
     for task, (errors, last_error) in sorted((obs.task_errors or {}).items()):

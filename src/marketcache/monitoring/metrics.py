@@ -14,7 +14,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import cast
+from typing import Protocol, cast
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client import utils as prometheus_utils
@@ -52,6 +52,22 @@ LATENCY_BUCKETS_S = (
 )
 
 
+class StreamsView(Protocol):
+    """The upstream streams as monitoring reads them (`streams.StreamManager`)."""
+
+    def down(self) -> Mapping[str, float]:
+        """Streams down past the alert limit: name → seconds down."""
+        ...
+
+    def metrics(self) -> Iterable[tuple[str, str, str, float]]:
+        """`(name, kind, help, value)` of each declared figure."""
+        ...
+
+    def ages(self) -> Mapping[str, float]:
+        """Each live stream's age, seconds since its last message's exchange time."""
+        ...
+
+
 class StatsCollector:
     """Reads the cache, the exchange's counters, the tasks and the alerts at scrape time."""
 
@@ -63,7 +79,9 @@ class StatsCollector:
         alerts: Callable[[], Iterable[Alert]],
         *,
         memory: Callable[[], tuple[int, MemoryLimit]] | None = None,
+        streams: StreamsView | None = None,
     ) -> None:
+        self.streams = streams
         self.cache_stats = cache_stats
         self.upstream_stats = upstream_stats
         self.tasks = tasks
@@ -80,6 +98,7 @@ class StatsCollector:
         yield from self._upstream()
         yield from self._tasks()
         yield from self._memory()
+        yield from self._streams()
         alerts = GaugeMetricFamily(
             f"{PREFIX}_alerts_active",
             "alerts firing now (1 per alert)",
@@ -119,6 +138,26 @@ class StatsCollector:
             families["weight"].add_metric([operation], float(count.weight))
             families["errors"].add_metric([operation], float(count.errors))
         yield from families.values()
+
+    def _streams(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            f"{PREFIX}_streams_enabled",
+            "1 when hot markets are streamed (STREAMS)",
+            value=float(self.streams is not None),
+        )
+        if self.streams is None:
+            return
+        for name, kind, help_text, value in self.streams.metrics():
+            family = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+            yield family(f"{PREFIX}_streams_{name}", help_text, value=value)
+        ages = GaugeMetricFamily(
+            f"{PREFIX}_stream_age_seconds",
+            "seconds since a live stream's last message (its exchange time)",
+            labels=["stream"],
+        )
+        for stream, age in sorted(self.streams.ages().items()):
+            ages.add_metric([stream], age)
+        yield ages
 
     def _memory(self) -> Iterator[Metric]:
         if self.memory is None:

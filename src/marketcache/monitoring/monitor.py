@@ -31,7 +31,7 @@ from marketcache.monitoring.alerts import (
 )
 from marketcache.monitoring.history import WEEK_MINUTES, History, Rows
 from marketcache.monitoring.memory import MemoryLimit, MemoryLimitReader
-from marketcache.monitoring.metrics import Metrics, StatsCollector
+from marketcache.monitoring.metrics import Metrics, StatsCollector, StreamsView
 from marketcache.monitoring.recommendations import Observed, recommend
 from marketcache.monitoring.requests import RequestRecorder
 from marketcache.monitoring.sampler import PERIOD_S, Sampler, process_rss
@@ -76,8 +76,10 @@ class Monitor:
         period_s: float = PERIOD_S,
         rss: Callable[[], int] = process_rss,
         memory_limit: Callable[[], MemoryLimit] | None = None,
+        streams: StreamsView | None = None,
     ) -> None:
         self.settings = settings
+        self.streams = streams
         self.clock = clock
         self.cache = cache
         self.source = source
@@ -109,6 +111,7 @@ class Monitor:
                 self._task_states,
                 self.evaluate,
                 memory=self._memory,
+                streams=streams,
             )
         )
 
@@ -197,6 +200,7 @@ class Monitor:
                 and not stats.backend_available
             ),
             task_errors=self.tasks.recent_errors(),
+            streams_down=None if self.streams is None else dict(self.streams.down()),
             rss_mb=rss / MB,
             memory_limit_mb=limit.mb,
             memory_limit_source=limit.source,

@@ -11,12 +11,18 @@ format drops: taker-buy volume, quote volume, trade count, buyer-maker flag.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from marketcache.models import Candles, Trades
+from marketcache.errors import BadResponse
+from marketcache.models import Candles, Ticker, Trades
 from marketcache.sources import weights
 from marketcache.sources.dialect import Call
-from marketcache.sources.parse import candles_from_binance, trades_from_binance
+from marketcache.sources.parse import (
+    candles_from_binance,
+    ticker_from_unified,
+    trades_from_binance,
+)
 
 # operation → (Binance spot endpoint, request weight)
 ENDPOINTS: Final[dict[str, tuple[str, int]]] = {
@@ -76,3 +82,56 @@ class Binance:
             lambda: exchange.publicGetAggTrades(params),
             lambda rows: trades_from_binance(rows, symbol),
         )
+
+    def stream_options(self, connections: int, per_connection: int) -> dict[str, Any]:
+        """Subscriptions spread over `connections` connections (ccxt.pro's `streamLimits`),
+        at most `per_connection` on each (Binance: 1024), and the 24 h ticker stream (not
+        the mini ticker, which has no bid and ask)."""
+        return {
+            "defaultType": "spot",
+            "streamLimits": {"spot": connections},
+            "subscriptionLimitByStream": {"spot": per_connection},
+            "watchTickers": {"name": "ticker"},
+        }
+
+    def stream_ticker(self, ticker: Any, symbol: str) -> Ticker:
+        """A `24hrTicker` message (ccxt.pro keeps it as `info`) → `Ticker`, bid and ask
+        included as the REST ticker has them (ccxt.pro drops them)."""
+        info = ticker.get("info") if isinstance(ticker, Mapping) else None
+        if not isinstance(info, Mapping) or info.get("e") != "24hrTicker":
+            return ticker_from_unified(ticker, symbol)
+        merged = dict(ticker)
+        merged["bid"], merged["ask"] = _float(info.get("b")), _float(info.get("a"))
+        return ticker_from_unified(merged, symbol)
+
+    def capture_klines(self, exchange: Any, sink: Callable[..., None]) -> bool:
+        """Every raw `kline` message to `sink(symbol, timeframe, k, E)` before ccxt.pro keeps
+        its 6 unified columns (the taker-buy volume is in the rest)."""
+        handle = exchange.handle_ohlcv
+
+        def handle_ohlcv(client: Any, message: Any) -> None:
+            kline = message.get("k") if isinstance(message, Mapping) else None
+            if isinstance(kline, Mapping):
+                market = exchange.safe_market(kline.get("s"), None, None, "spot")
+                timeframe = exchange.find_timeframe(kline.get("i"))
+                sink(market["symbol"], timeframe, kline, message.get("E"))
+            handle(client, message)
+
+        exchange.handle_ohlcv = handle_ohlcv
+        return True
+
+
+def kline_row(kline: Mapping[str, Any]) -> list[float]:
+    """One `kline` stream message's `k` → a row of `Candles.COLUMNS` (as REST klines give)."""
+    fields = ("t", "o", "h", "l", "c", "v", "T", "q", "n", "V", "Q")
+    try:
+        return [float(kline[name]) for name in fields]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadResponse(f"kline stream: unusable message ({exc})") from exc
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

@@ -15,7 +15,7 @@ import asyncio
 import difflib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import ccxt.async_support as ccxt_async
 
@@ -30,12 +30,15 @@ from marketcache.errors import (
 from marketcache.models import Candles, Market, Ticker, Trades
 from marketcache.sources import weights
 from marketcache.sources.base import UpstreamStats
-from marketcache.sources.binance import Binance
-from marketcache.sources.dialect import Dialect, Unified
+from marketcache.sources.dialects import dialect_for
 from marketcache.sources.errors import public, translate
 from marketcache.sources.parse import ticker_from_unified
 from marketcache.sources.symbols import SymbolIndex
 from marketcache.sources.urls import check_base_url, rewrite_urls
+
+if TYPE_CHECKING:
+    from marketcache.clock import Clock
+    from marketcache.sources.streaming import CcxtStreams, StreamLimits
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +47,6 @@ T = TypeVar("T")
 MAX_LIMIT = 1000  # Binance's maximum for klines and aggTrades
 EMULATOR_HEADER = "x-emulator"
 EMULATOR_MARK = "marketcache"
-
-
-def dialect_for(exchange_id: str) -> Dialect:
-    """The exchange-specific part of `exchange_id`'s calls."""
-    return Binance() if exchange_id == "binance" else Unified()
 
 
 def check_exchange_id(exchange_id: str) -> str:
@@ -115,6 +113,7 @@ class CcxtSource:
         self._exchange: Any = getattr(ccxt_async, exchange_id)(
             exchange_config(exchange_id, timeout_s)
         )
+        self._base_url = base_url
         if base_url is not None:
             # ccxt deep-merges constructor config: rewrite the built tree instead.
             self._exchange.urls["api"] = rewrite_urls(
@@ -250,6 +249,13 @@ class CcxtSource:
     async def close(self) -> None:
         """Close the client's HTTP session."""
         await self._exchange.close()
+
+    def streams(self, clock: Clock, limits: StreamLimits) -> CcxtStreams:
+        """A ccxt.pro client of the same exchange, its markets and its URLs."""
+        from marketcache.sources.streaming import CcxtStreams
+
+        markets = self._exchange.markets if self._index is not None else None
+        return CcxtStreams(self._id, clock, markets=markets, base_url=self._base_url, limits=limits)
 
     async def _reload_markets(self) -> Any:
         # Always `reload`: we guard the single load ourselves, and ccxt would otherwise

@@ -2,8 +2,10 @@
 
 `CcxtSource` is generic; what differs per exchange — constructor options, request
 weights, and whether candles and trades come from ccxt's unified methods or from
-raw endpoints that keep more columns — is a `Dialect`, chosen by exchange id in
-`CcxtSource`. Binance's lives in `binance.py`; every other exchange uses `Unified`.
+raw endpoints that keep more columns, the options and message parsing of its
+websocket streams — is a `Dialect`, chosen by exchange id in `dialects.py` (for
+`CcxtSource` and `CcxtStreams`). Binance's lives in `binance.py`; every other
+exchange uses `Unified`.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from marketcache.models import Candles, Trades
-from marketcache.sources.parse import candles_from_ohlcv, trades_from_unified
+from marketcache.models import Candles, Ticker, Trades
+from marketcache.sources.parse import candles_from_ohlcv, ticker_from_unified, trades_from_unified
 
 T = TypeVar("T")
 
@@ -55,6 +57,19 @@ class Dialect(Protocol):
         """The request for recent trades."""
         ...
 
+    def stream_options(self, connections: int, per_connection: int) -> dict[str, Any]:
+        """ccxt.pro's `options` for the stream limits (connections, streams on each)."""
+        ...
+
+    def stream_ticker(self, ticker: Any, symbol: str) -> Ticker:
+        """ccxt.pro's ticker of a stream message → `Ticker`."""
+        ...
+
+    def capture_klines(self, exchange: Any, sink: Callable[..., None]) -> bool:
+        """Hand raw kline messages to `sink(symbol, timeframe, k, exchange_ms)`; whether
+        this exchange's are captured (else ccxt.pro's unified candles are used)."""
+        ...
+
 
 class Unified:
     """Any ccxt exchange through its unified methods (spot, weight 1 a call)."""
@@ -89,3 +104,15 @@ class Unified:
             lambda: exchange.fetch_trades(symbol, None, limit),
             lambda rows: trades_from_unified(rows, symbol),
         )
+
+    def stream_options(self, connections: int, per_connection: int) -> dict[str, Any]:
+        """Spot, and ccxt.pro's own connection handling."""
+        return {"defaultType": "spot"}
+
+    def stream_ticker(self, ticker: Any, symbol: str) -> Ticker:
+        """ccxt.pro's unified ticker."""
+        return ticker_from_unified(ticker, symbol)
+
+    def capture_klines(self, exchange: Any, sink: Callable[..., None]) -> bool:
+        """Nothing to capture: the unified candles (no taker volume)."""
+        return False

@@ -41,3 +41,20 @@ def rewrite_urls(tree: Any, base_url: str) -> Any:
     if isinstance(tree, list | tuple):
         return type(tree)(rewrite_urls(value, base_url) for value in tree)
     return tree
+
+
+def rewrite_ws_urls(tree: Any, base_url: str) -> Any:
+    """A copy of `tree` with every ws(s) URL moved to `base_url`'s host (http → ws,
+    https → wss), keeping its path: an exchange's streams re-pointed with its REST API."""
+    if isinstance(tree, str):
+        if not tree.startswith(("ws://", "wss://")):
+            return tree
+        target = urlsplit(check_base_url(base_url))
+        scheme = "wss" if target.scheme == "https" else "ws"
+        parts = urlsplit(tree)
+        return urlunsplit((scheme, target.netloc, target.path + parts.path, parts.query, ""))
+    if isinstance(tree, dict):
+        return {key: rewrite_ws_urls(value, base_url) for key, value in tree.items()}
+    if isinstance(tree, list | tuple):
+        return type(tree)(rewrite_ws_urls(value, base_url) for value in tree)
+    return tree

@@ -146,12 +146,14 @@ async def health_head(request: Request) -> Response:
 async def stats(request: Request) -> Response:
     """Hit rate (percent), entries, memory, hits, misses, evictions and the rest."""
     rt = runtime(request)
+    streams = rt.market.streams
     return responses.ok(
         {
             "cache_enabled": rt.cache is not None,
             "cache_stats": cache_stats(rt),
             "cache_levels": level_stats(rt),
             "upstream": upstream_stats(rt, _budget(request)),
+            "streams": {"enabled": False} if streams is None else streams.state(),
         }
     )
 
