@@ -34,7 +34,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"models", "keys", "answer", "params", "endpoints", "cache", "freshness"}),
     frozenset({"analytics", "sources", "emulator"}),
     frozenset({"monitoring", "wiring"}),
-    frozenset({"service", "batch"}),
+    frozenset({"service", "batch", "subscriptions"}),
     frozenset({"api", "dashboard"}),
     frozenset({"commands", "check", "bench", "cli", "__main__"}),
 )

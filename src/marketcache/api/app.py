@@ -19,7 +19,17 @@ from marketcache.api.body import BodyLimit
 from marketcache.api.cors import Cors
 from marketcache.api.fastpath import HitFastPath
 from marketcache.api.observe import ObserveRequests
-from marketcache.api.routes import admin, batch, docs, health, index, market, markets, monitoring
+from marketcache.api.routes import (
+    admin,
+    batch,
+    docs,
+    health,
+    index,
+    market,
+    markets,
+    monitoring,
+    subscribe,
+)
 from marketcache.api.runtime import Reachability, Runtime
 from marketcache.clock import Clock, SystemClock
 from marketcache.config import Settings
@@ -28,6 +38,10 @@ from marketcache.freshness import MarketFreshness
 from marketcache.monitoring.monitor import Monitor
 from marketcache.service import MarketData
 from marketcache.sources.base import Source
+from marketcache.subscriptions import stats as subscription_stats
+from marketcache.subscriptions.hub import Hub
+from marketcache.subscriptions.limits import Limits
+from marketcache.subscriptions.topics import Topics
 from marketcache.wiring import build_backend, build_budget, build_cache
 
 log = logging.getLogger("marketcache")
@@ -71,6 +85,18 @@ def create_app(
         if budget is not None:
             await budget.start()
         monitor = Monitor(settings, clock, cache, source)
+        topics = hub = None
+        if settings.subscriptions and cache is not None:  # without a cache nothing is watched
+            topics = Topics(market)
+            hub = Hub(
+                topics.read,
+                clock,
+                interval_s=settings.subscribe_interval_s,
+                limits=Limits.from_settings(settings),
+            )
+        monitor.metrics.collector.add_section(
+            "subscriptions", subscription_stats.FIGURES, hub.stats if hub is not None else _none
+        )
         access_log = AccessLog()
         access_log.start()
         app.state.runtime = Runtime(
@@ -83,6 +109,8 @@ def create_app(
             started_at=clock.now(),
             monitor=monitor,
             access_log=access_log,
+            hub=hub,
+            topics=topics,
         )
         await monitor.start()
         mode = "uncached (original service)" if cache is None else "cached"
@@ -90,6 +118,8 @@ def create_app(
         try:
             yield
         finally:
+            if hub is not None:
+                await hub.stop()
             access_log.stop()
             await monitor.stop()
             if budget is not None:
@@ -121,7 +151,12 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(monitoring.router)
     app.include_router(dashboard.router)
+    app.include_router(subscribe.router)
     return ServiceApp(app, settings)
+
+
+def _none() -> None:
+    return None
 
 
 class ServiceApp:
@@ -149,7 +184,7 @@ class ServiceApp:
         cors = settings.cors_origin_list
         if cors:
             full = Cors(full, origins=cors)
-        full = Admission(full, limit=settings.max_in_flight)
+        full = Admission(full, limit=settings.max_in_flight, exempt_prefix=subscribe.STREAM_PREFIX)
         full = ObserveRequests(full, runtime_of)  # it sees every answer of the full path
         self.entry: ASGIApp = (
             HitFastPath(full, runtime_of, cors=bool(cors)) if settings.fast_path else full

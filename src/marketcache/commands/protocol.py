@@ -10,6 +10,11 @@
   scope (`extensions["marketcache.received_at"]`, `time.perf_counter()`), so the
   recorded latency includes the time a request waited behind others before the
   app ran it.
+- **WebSockets**: an upgraded connection leaves the HTTP guards (its read timer is
+  stopped, it no longer counts per address: subscriptions count their own
+  connections) for `GuardedWebSockets`, which, like every HTTP request, puts the
+  connection's `abort` in the scope (`extensions["marketcache.abort"]`), so a
+  subscriber too slow to take even a close frame can be dropped.
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from typing import Any, ClassVar
 
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.http11 import Request
 
-from marketcache.api.observe import RECEIVED_AT
+from marketcache.api.observe import ABORT, RECEIVED_AT
 
 
 def _response(status: int, reason: str, code: str, message: str) -> bytes:
@@ -82,22 +89,31 @@ class GuardedHttpTools(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
-        left = self.per_client[self._host] - 1
-        if left > 0:
-            self.per_client[self._host] = left
-        else:
-            self.per_client.pop(self._host, None)
+        self._release()
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.scope["extensions"] = {RECEIVED_AT: time.perf_counter()}  # type: ignore[dict-item]
+        extensions: dict[str, Any] = {RECEIVED_AT: time.perf_counter(), ABORT: self.transport.abort}
+        self.scope["extensions"] = extensions
         if self._reading is None:
             self._arm()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._disarm()
+
+    def handle_websocket_upgrade(self) -> None:
+        self._disarm()  # the WebSocket lives as long as it is used; no read deadline
+        self._release()  # counted by the subscriptions from now on
+        super().handle_websocket_upgrade()
+
+    def _release(self) -> None:
+        left = self.per_client[self._host] - 1
+        if left > 0:
+            self.per_client[self._host] = left
+        else:
+            self.per_client.pop(self._host, None)
 
     def _arm(self) -> None:
         self._reading = self.loop.call_later(self.read_timeout_s, self._too_slow)
@@ -115,3 +131,13 @@ class GuardedHttpTools(HttpToolsProtocol):
         if not self.transport.is_closing():
             self.transport.write(response)
             self.transport.close()
+
+
+class GuardedWebSockets(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol, with the connection's `abort` in the scope."""
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)  # none when the handshake was refused
+        if scope is not None:
+            scope["extensions"][ABORT] = self.transport.abort
