@@ -66,9 +66,10 @@ class Outbox:
 
     def _settle(self) -> bool:
         if self.backlog > self.max_backlog:
-            self.cut.set()
+            self.cut.set()  # nothing more is held for it
             self._answers.clear()
             self._others.clear()
+            self._superseded = 0
             return False
         self._ready.set()
         return True
