@@ -73,19 +73,25 @@ def stats(service: ServiceProcess) -> dict[str, Any]:
 
 async def test_the_current_answer_at_once_then_a_changed_one(ws: ClientConnection) -> None:
     first = await subscribe(ws, "price", symbol="btcusdt")
-    assert first["success"] is True and first["data"]["symbol"] == "BTC/USDT"
+    assert first["success"] is True
+    assert first["data"]["symbol"] == "BTC/USDT"
     assert set(first["meta"]) == {"cache", "age_ms", "source", "exchange", "fetched_at"}
     changed = await receive(ws)
-    assert changed["type"] == "answer" and changed["id"] == first["id"]
+    assert changed["type"] == "answer"
+    assert changed["id"] == first["id"]
     assert changed["data"] != first["data"]
     assert changed["meta"]["fetched_at"] > first["meta"]["fetched_at"]
 
 
 async def test_same_answer_as_http(ws: ClientConnection, service: ServiceProcess) -> None:
     answer = await subscribe(ws, "volume_spike", symbol="ETH/USDT", lookback=10)
-    over_http = httpx.get(f"{service.url}/volume_spike?symbol=ETH/USDT&lookback=10").json()
+    async with httpx.AsyncClient() as http:
+        over_http = (
+            await http.get(f"{service.url}/volume_spike?symbol=ETH/USDT&lookback=10")
+        ).json()
     assert set(answer["data"]) == set(over_http["data"])
-    assert answer["data"]["lookback"] == 10 and answer["data"]["symbol"] == "ETH/USDT"
+    assert answer["data"]["lookback"] == 10
+    assert answer["data"]["symbol"] == "ETH/USDT"
 
 
 async def test_a_websocket_outlives_the_http_read_timeout(ws: ClientConnection) -> None:
@@ -131,8 +137,10 @@ async def test_bad_subscriptions_get_the_http_error_bodies(
     assert error["error"]["code"] == code
     if code in ("unknown_symbol", "validation_error", "unsupported_timeframe"):  # as HTTP says
         body = message["params"]
-        http = httpx.post(f"{service.url}/{message['endpoint']}", json=body)
-        assert http.status_code == status and http.json()["error"] == error["error"]
+        async with httpx.AsyncClient() as client:
+            http = await client.post(f"{service.url}/{message['endpoint']}", json=body)
+        assert http.status_code == status
+        assert http.json()["error"] == error["error"]
     await subscribe(ws, "price", symbol="BTC/USDT")  # the connection is still usable
 
 
@@ -140,7 +148,8 @@ async def test_a_binary_frame_closes_with_1003(ws: ClientConnection) -> None:
     await ws.send(b"\x00\x01")
     with pytest.raises(ConnectionClosed) as closed:
         await receive(ws)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1003
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1003
 
 
 async def test_subscriptions_per_connection(ws: ClientConnection) -> None:
@@ -163,7 +172,8 @@ async def test_connections_per_address_websocket_and_sse(service: ServiceProcess
             assert sse.status_code == 200
             async with connect(ws_url(service)) as d:  # the fourth: at the limit
                 await subscribe(d, "price", symbol="BTC/USDT")
-                refused = httpx.get(f"{service.url}/subscribe/price?symbol=BTC/USDT")
+                async with httpx.AsyncClient() as http:
+                    refused = await http.get(f"{service.url}/subscribe/price?symbol=BTC/USDT")
                 assert refused.status_code == 429
                 assert refused.json()["error"]["code"] == "too_many_subscriptions"
                 assert refused.headers["retry-after"] == "1"
@@ -172,7 +182,8 @@ async def test_connections_per_address_websocket_and_sse(service: ServiceProcess
                     assert error["error"]["code"] == "too_many_subscriptions"
                     with pytest.raises(ConnectionClosed) as closed:
                         await receive(e)
-                    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+                    assert closed.value.rcvd is not None
+                    assert closed.value.rcvd.code == 1008
                     assert "4 at most" in closed.value.rcvd.reason
     _poll(lambda: stats(service)["connections"] == 0)
     assert stats(service)["refused"] >= 2
@@ -186,7 +197,8 @@ def test_sse_the_current_answer_then_changes(service: ServiceProcess) -> None:
         events = _sse_events(stream.iter_lines())
         assert next(events)[0] == "subscribed"
         name, first = next(events)
-        assert name == "answer" and first["data"]["symbol"] == "ETH/USDT"
+        assert name == "answer"
+        assert first["data"]["symbol"] == "ETH/USDT"
         assert first["data"]["timeframe"] == "1m"
     price = f"{service.url}/subscribe/price?symbol=BTC/USDT"
     with httpx.stream("GET", price, timeout=DEADLINE_S) as stream:
@@ -194,7 +206,8 @@ def test_sse_the_current_answer_then_changes(service: ServiceProcess) -> None:
         next(events)
         _, first = next(events)
         name, changed = next(events)
-        assert name == "answer" and changed["data"] != first["data"]
+        assert name == "answer"
+        assert changed["data"] != first["data"]
 
 
 @pytest.mark.parametrize(
@@ -213,7 +226,8 @@ def test_sse_bad_subscriptions_are_the_get_routes_errors(
 ) -> None:
     answer = httpx.get(service.url + query)
     assert answer.status_code == status
-    assert answer.json()["success"] is False and answer.json()["error"]["code"] == code
+    assert answer.json()["success"] is False
+    assert answer.json()["error"]["code"] == code
     plain = httpx.get(service.url + query.removeprefix("/subscribe"))
     if code != "not_found":
         assert plain.json()["error"] == answer.json()["error"]
@@ -225,8 +239,10 @@ def test_stats_and_metrics_show_subscribers(service: ServiceProcess) -> None:
         next(events), next(events)
         figures = stats(service)
         assert figures["enabled"] is True
-        assert figures["connections"] >= 1 and figures["subscriptions"] >= 1
-        assert figures["keys"] >= 1 and figures["deliveries"] >= 1
+        assert figures["connections"] >= 1
+        assert figures["subscriptions"] >= 1
+        assert figures["keys"] >= 1
+        assert figures["deliveries"] >= 1
         metrics = httpx.get(f"{service.url}/metrics").text
         assert "marketcache_subscriptions_subscriptions " in metrics
         assert "marketcache_subscriptions_changes_total " in metrics

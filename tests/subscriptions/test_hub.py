@@ -57,8 +57,10 @@ async def test_the_current_answer_at_once_then_only_changes(
     box = hub.connect("1.2.3.4")
     await subscribe(hub, Subscription("p", price, box))
     [first] = frames_of(box)
-    assert first["type"] == "answer" and first["id"] == "p"
-    assert first["success"] is True and first["data"] == {"last": 1}
+    assert first["type"] == "answer"
+    assert first["id"] == "p"
+    assert first["success"] is True
+    assert first["data"] == {"last": 1}
     assert set(first["meta"]) == {"cache", "age_ms", "source", "exchange", "fetched_at"}  # type: ignore[arg-type]
 
     await clock.advance(INTERVAL * 3)  # three reads of the same data: nothing sent
@@ -122,7 +124,8 @@ async def test_a_slow_subscriber_gets_the_latest_and_is_cut_past_its_backlog(
         answers.set(price, {"last": n})
         await clock.advance(INTERVAL)
         assert [f["data"] for f in frames_of(quick)] == [{"last": n}]
-    assert slow.cut.is_set() and not quick.cut.is_set()
+    assert slow.cut.is_set()
+    assert not quick.cut.is_set()
     hub.unsubscribe(Subscription("p", price, slow))  # what the connection's close does
     hub.disconnect("slow", slow)
     assert hub.stats().slow_disconnects == 1
@@ -156,7 +159,8 @@ async def test_errors_once_per_episode_then_answers_again(
     answers.fail(price, ExchangeUnavailable("the exchange is down"))
     await clock.advance(INTERVAL * 3)
     [error] = frames_of(box)
-    assert error["type"] == "error" and error["status"] == 503
+    assert error["type"] == "error"
+    assert error["status"] == 503
     assert error["error"]["code"] == "exchange_unavailable"  # type: ignore[index]
     answers.set(price, {"last": 1})  # the same data as before the failure: sent again
     await clock.advance(INTERVAL)

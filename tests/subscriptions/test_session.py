@@ -60,7 +60,8 @@ async def test_subscribed_then_the_answer(session: Session) -> None:
         "endpoint": "volume_spike",
         "key": "answer:volume_spike:binance:B:15m:20:2.0",
     }
-    assert answer["type"] == "answer" and answer["data"] == {"key": subscribed["key"]}
+    assert answer["type"] == "answer"
+    assert answer["data"] == {"key": subscribed["key"]}
 
 
 async def test_ids_are_given_when_left_out_and_unsubscribe_ends_one(session: Session) -> None:
@@ -107,8 +108,10 @@ async def test_bad_messages_get_the_http_error_body(
     session: Session, message: Any, status: int, code: str
 ) -> None:
     [error] = await exchange(session, message)
-    assert error["type"] == "error" and error["status"] == status
-    assert error["success"] is False and error["error"]["code"] == code
+    assert error["type"] == "error"
+    assert error["status"] == status
+    assert error["success"] is False
+    assert error["error"]["code"] == code
     assert error["error"]["message"]
     assert session.subscriptions == {}
 
