@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 
+from marketcache.cache.requester import acting_for, current_requester
 from marketcache.clock import ManualClock, settle
 from marketcache.errors import ExchangeUnavailable, TooManySubscriptions
 from marketcache.subscriptions.hub import Hub, Subscription
@@ -213,4 +214,22 @@ async def test_connections_per_address_are_bounded(clock: ManualClock, answers: 
     hub.disconnect("a", first)
     hub.connect("a")
     assert hub.stats().refused == 1
+    await hub.stop()
+
+
+async def test_the_watcher_acts_for_no_client(clock: ManualClock) -> None:
+    seen: list[str | None] = []
+    price = topic()
+
+    async def read(_: object) -> object:
+        seen.append(current_requester())
+        return await answers.read(price)
+
+    answers = Answers(clock)
+    answers.set(price, {"last": 1})
+    hub = Hub(read, clock, interval_s=INTERVAL, limits=Limits())  # type: ignore[arg-type]
+    with acting_for("10.0.0.1"):
+        await subscribe(hub, Subscription("p", price, hub.connect("10.0.0.1")))
+    await clock.advance(INTERVAL)
+    assert seen == ["10.0.0.1", None]  # the first read is the client's, the watcher's none
     await hub.stop()

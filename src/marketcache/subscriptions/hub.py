@@ -12,6 +12,7 @@ subscription.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from dataclasses import dataclass, field
 
@@ -115,7 +116,11 @@ class Hub:
         feed = self._feeds.get(topic.key)
         if feed is None:
             feed = self._feeds[topic.key] = _Feed(topic)
-            feed.task = asyncio.get_running_loop().create_task(self._watch(feed))
+            # a context of its own: the watcher acts for no client (the subscriber's
+            # cold-load budget is in the caller's context, and must not follow it)
+            feed.task = asyncio.get_running_loop().create_task(
+                self._watch(feed), context=contextvars.Context()
+            )
         self._observe(feed, answer)  # the others get it too, if it is news to them
         feed.subscriptions.add(subscription)
         body = answer.body(self.clock.now())
