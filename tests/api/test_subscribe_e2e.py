@@ -22,6 +22,7 @@ LIMITS = {
     "SUBSCRIBE_MAX_PER_CONNECTION": "3",
     "SUBSCRIBE_MAX_CONNECTIONS_PER_CLIENT": "4",
     "HTTP_READ_TIMEOUT_S": "1",  # a WebSocket outlives it
+    "CORS_ORIGINS": "*",  # every pure ASGI layer is in front: websocket scopes pass them all
     "LOG_LEVEL": "warning",
 }
 DEADLINE_S = 20.0
@@ -201,7 +202,9 @@ def test_sse_the_current_answer_then_changes(service: ServiceProcess) -> None:
         assert first["data"]["symbol"] == "ETH/USDT"
         assert first["data"]["timeframe"] == "1m"
     price = f"{service.url}/subscribe/price?symbol=BTC/USDT"
-    with httpx.stream("GET", price, timeout=DEADLINE_S) as stream:
+    origin = {"Origin": "http://dashboard.example"}
+    with httpx.stream("GET", price, timeout=DEADLINE_S, headers=origin) as stream:
+        assert stream.headers["access-control-allow-origin"] == "*"  # browsers may listen
         events = _sse_events(stream.iter_lines())
         next(events)
         _, first = next(events)
