@@ -282,3 +282,15 @@ def _poll(condition: Any, timeout_s: float = DEADLINE_S) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.05)
+
+
+def test_a_shutdown_ends_open_event_streams_at_once() -> None:
+    with ServiceProcess(("--offline",), env={"LOG_LEVEL": "info"}) as server:
+        url = f"{server.url}/subscribe/price?symbol=BTC/USDT"
+        with httpx.stream("GET", url, timeout=DEADLINE_S) as stream:
+            events = _sse_events(stream.iter_lines())
+            next(events), next(events)
+            server.stop()  # SIGTERM
+            rest = list(events)  # the stream ends (no read error, no timeout)
+        assert all(name == "answer" for name, _ in rest)
+        assert "timeout graceful shutdown exceeded" not in server.log()  # it did not wait 5 s

@@ -25,6 +25,7 @@ from marketcache.endpoints import BY_PATH
 
 RECEIVED_AT = "marketcache.received_at"  # set by commands/protocol.py
 ABORT = "marketcache.abort"  # the connection's abort (commands/protocol.py): for cut-off streams
+STREAM_ENDING = "marketcache.stream_ending"  # an event stream's end, set at server shutdown
 EVENT_STREAM = b"text/event-stream"
 OTHER = "other"  # the endpoint label of paths no route matched (keeps label values bounded)
 FAST_PATHS = frozenset(BY_PATH)  # answered by the hit fast path, before routing

@@ -15,6 +15,9 @@
   connections) for `GuardedWebSockets`, which, like every HTTP request, puts the
   connection's `abort` in the scope (`extensions["marketcache.abort"]`), so a
   subscriber too slow to take even a close frame can be dropped.
+- **Event streams at shutdown**: a response that never ends (Server-Sent Events) is
+  told to end (the event it put at `extensions["marketcache.stream_ending"]`), so a
+  shutdown does not wait out its graceful timeout for it.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
 
-from marketcache.api.observe import ABORT, RECEIVED_AT
+from marketcache.api.observe import ABORT, RECEIVED_AT, STREAM_ENDING
 
 
 def _response(status: int, reason: str, code: str, message: str) -> bytes:
@@ -102,6 +105,15 @@ class GuardedHttpTools(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._disarm()
+
+    def shutdown(self) -> None:
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            extensions: dict[str, Any] = cycle.scope.get("extensions") or {}
+            ending: asyncio.Event | None = extensions.get(STREAM_ENDING)
+            if ending is not None:
+                ending.set()
+        super().shutdown()
 
     def handle_websocket_upgrade(self) -> None:
         self._disarm()  # the WebSocket lives as long as it is used; no read deadline

@@ -11,6 +11,7 @@ up, 1013 (try again later) when subscriptions are off, 1003 for a binary frame.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,7 +20,7 @@ from fastapi import APIRouter, Request, WebSocket
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from marketcache.api.observe import ABORT
+from marketcache.api.observe import ABORT, STREAM_ENDING
 from marketcache.api.openapi import ERRORS, error_responses, query_parameters
 from marketcache.api.runtime import Runtime, runtime
 from marketcache.cache.requester import acting_for
@@ -142,17 +143,29 @@ class EventStream(Response):
             (b"cache-control", b"no-store"),
             (b"x-accel-buffering", b"no"),  # nginx: pass events on as they come
         ]
+        ending = asyncio.Event()  # the server shutting down sets it (commands/protocol.py)
+        extensions = scope.get("extensions")
+        if extensions is not None:
+            extensions[STREAM_ENDING] = ending
         cut = asyncio.ensure_future(outbox.cut.wait())
         sender = asyncio.ensure_future(self._send(send, headers))
         gone = asyncio.ensure_future(_disconnected(receive))
+        end = asyncio.ensure_future(ending.wait())
+        tasks = {cut, sender, gone, end}
         try:
-            done, _ = await asyncio.wait({cut, sender, gone}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            await _cancel(cut, sender, gone)
+            await _cancel(*tasks)
             self.session.close()
             self.hub.disconnect(self.host, outbox)
         if cut in done:
             _abort(scope)  # its buffers are full: nothing more can be written to it
+        elif end in done and sender not in done:
+            with contextlib.suppress(OSError, RuntimeError):
+                await asyncio.wait_for(
+                    send({"type": "http.response.body", "body": b"", "more_body": False}),
+                    CLOSE_TIMEOUT_S,
+                )
 
     async def _send(self, send: Send, headers: list[tuple[bytes, bytes]]) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
