@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from marketcache.api.observe import ABORT, STREAM_ENDING
 from marketcache.api.routes.subscribe import EventStream, sse_event
 from marketcache.clock import ManualClock, settle
 from marketcache.subscriptions.hub import Hub
 from marketcache.subscriptions.limits import Limits
 from marketcache.subscriptions.session import Session
+from tests.api.conftest import Harness
 from tests.subscriptions.fakes import Answers, topic
 from tests.subscriptions.test_session import FakeTopics
 
@@ -87,3 +90,36 @@ def test_frames_are_named_by_their_type_or_event() -> None:
     event = b'{"type":"event","id":"1","event":"volume_spike_started","data":{}}'
     assert sse_event(event).startswith(b"event: volume_spike_started\n")
     assert sse_event(b'{"type":"error","id":null}').endswith(b"\n\n")
+
+
+async def test_a_failure_of_ours_closes_the_websocket_with_1011(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(self: Session, raw: str | bytes) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Session, "handle", broken)
+    incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    sent: list[dict[str, Any]] = []
+    for message in ({"type": "websocket.connect"}, {"type": "websocket.receive", "text": "{}"}):
+        incoming.put_nowait(message)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "websocket",
+        "path": "/ws",
+        "raw_path": b"/ws",
+        "query_string": b"",
+        "headers": [],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8001),
+        "scheme": "ws",
+        "root_path": "",
+        "subprotocols": [],
+        "asgi": {"version": "3.0"},
+    }
+    await asyncio.wait_for(harness.app(scope, incoming.get, send), 5)
+    assert sent[0]["type"] == "websocket.accept"
+    assert sent[-1] == {"type": "websocket.close", "code": 1011, "reason": "internal error"}

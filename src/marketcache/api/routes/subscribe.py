@@ -5,18 +5,20 @@ the event stream is one subscription, its parameters the GET route's query strin
 Both get the current answer at once, then every changed answer, events, and errors
 in the HTTP error body. Limits close a WebSocket with a code and a reason:
 1008 (policy) for too many connections from an address or a reader too slow to keep
-up, 1013 (try again later) when subscriptions are off, 1003 for a binary frame.
+up, 1013 (try again later) when subscriptions are off, 1003 for a binary frame, 1011
+for a failure of ours.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, WebSocket
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -34,10 +36,11 @@ from marketcache.subscriptions.session import Session
 from marketcache.subscriptions.topics import Topics
 
 router = APIRouter(tags=["subscriptions"])
+log = logging.getLogger("marketcache.subscriptions")
 
 STREAM_PREFIX = "/subscribe/"
 CLOSE_TIMEOUT_S = 1.0  # a close frame that cannot be written in this long: the socket is dropped
-POLICY, TRY_LATER, UNSUPPORTED = 1008, 1013, 1003
+POLICY, TRY_LATER, UNSUPPORTED, INTERNAL = 1008, 1013, 1003, 1011
 TOO_SLOW = "too slow: fell more than SUBSCRIBE_MAX_BACKLOG updates behind"
 
 
@@ -74,8 +77,12 @@ async def subscribe_ws(websocket: WebSocket) -> None:
         await _cancel(cut, sender, reader)
         session.close()
         hub.disconnect(host, outbox)
+    failed = next((t.exception() for t in (reader, sender) if t in done and t.exception()), None)
     refused = reader.result() if reader in done and reader.exception() is None else None
-    if refused is not None:
+    if failed is not None and not isinstance(failed, (OSError, WebSocketDisconnect)):
+        log.error("subscription connection failed", exc_info=failed)  # a bug: say so, and
+        await _close_ws(websocket, INTERNAL, "internal error")  # close as one (1011)
+    elif refused is not None:
         await _close_ws(websocket, UNSUPPORTED, refused)
     elif cut in done:
         await _close_ws(websocket, POLICY, TOO_SLOW)
