@@ -35,7 +35,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"analytics", "sources", "emulator"}),
     frozenset({"monitoring", "wiring"}),
     frozenset({"streams"}),
-    frozenset({"service", "batch"}),
+    frozenset({"service", "batch", "subscriptions"}),
     frozenset({"api", "dashboard"}),
     frozenset({"commands", "check", "bench", "cli", "__main__"}),
 )

@@ -154,6 +154,30 @@ class Settings(BaseSettings):
         "", description="comma-separated origins allowed by CORS (`*` for any); none by default"
     )
 
+    # client subscriptions (WebSocket /ws, Server-Sent Events /subscribe/{endpoint})
+    subscriptions: bool = Field(True, description="serve subscriptions (they need the cache)")
+    subscribe_interval_s: float = Field(
+        0.25, gt=0, le=60, description="how often each subscribed answer is read for a change"
+    )
+    subscribe_max_per_connection: int = Field(
+        50, ge=1, le=10_000, description="subscriptions one connection may hold"
+    )
+    subscribe_max_connections_per_client: int = Field(
+        20, ge=1, description="subscription connections (WebSocket and SSE) per client address"
+    )
+    subscribe_max_keys: int = Field(
+        1000, ge=1, description="distinct answers watched at once, over all clients"
+    )
+    subscribe_max_backlog: int = Field(
+        64,
+        ge=1,
+        description="updates a connection may fall behind (superseded or queued) before it "
+        "is cut off",
+    )
+    subscribe_heartbeat_s: float = Field(
+        15.0, gt=0, description="an SSE comment line this often keeps idle streams open"
+    )
+
     @property
     def cors_origin_list(self) -> list[str]:
         """`CORS_ORIGINS` as a list."""

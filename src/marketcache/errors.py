@@ -19,6 +19,12 @@ where they enter the package; nothing else in the package catches theirs.
     │   ├── ExchangeUnavailable    503    down, refusing, 5xx (retry_after when known)
     │   ├── UpstreamTimeout        503    no answer in time
     │   └── BadResponse            503    an answer we cannot use (malformed, truncated)
+    ├── SubscriptionError                 a subscription refused (WebSocket /ws, SSE)
+    │   ├── NotSubscribable        404    not an endpoint one may subscribe to
+    │   ├── UnknownSubscription    404    an unsubscribe naming no subscription
+    │   ├── DuplicateSubscription  409    a subscription id already in use on the connection
+    │   ├── TooManySubscriptions   429    past a limit: per connection, per address, keys
+    │   └── SubscriptionsOff       503    SUBSCRIPTIONS=false, or no cache to watch
     └── CacheError                        the cache itself
         ├── LoadTimeout            503    a waiter's deadline passed before the load ended
         ├── CacheOverloaded        503    too many callers wait on one key's load already
@@ -207,6 +213,61 @@ class BadResponse(UpstreamError):
 
     code = "bad_response"
     status = 503
+
+
+class SubscriptionError(MarketCacheError):
+    """A subscription that cannot be made or ended."""
+
+    code = "subscription_error"
+    status = 400
+
+
+class NotSubscribable(SubscriptionError):
+    """Not an endpoint one may subscribe to."""
+
+    code = "not_subscribable"
+    status = 404
+
+    def __init__(self, name: str, allowed: list[str]) -> None:
+        self.allowed = allowed
+        super().__init__(f"{name!r} is not an endpoint to subscribe to; use one of the allowed")
+
+
+class UnknownSubscription(SubscriptionError):
+    """An unsubscribe that names no subscription of this connection."""
+
+    code = "unknown_subscription"
+    status = 404
+
+    def __init__(self, subscription: str) -> None:
+        super().__init__(f"no subscription {subscription!r} on this connection")
+
+
+class DuplicateSubscription(SubscriptionError):
+    """A subscription id already in use on this connection."""
+
+    code = "duplicate_subscription"
+    status = 409
+
+    def __init__(self, subscription: str) -> None:
+        super().__init__(f"subscription {subscription!r} exists already on this connection")
+
+
+class TooManySubscriptions(SubscriptionError):
+    """Past a subscription limit (per connection, per client address, distinct answers)."""
+
+    code = "too_many_subscriptions"
+    status = 429
+
+
+class SubscriptionsOff(SubscriptionError):
+    """Subscriptions are switched off (SUBSCRIPTIONS=false) or there is no cache to watch."""
+
+    code = "subscriptions_off"
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__("subscriptions are not served here; poll the HTTP endpoints")
 
 
 class CacheError(MarketCacheError):

@@ -18,6 +18,7 @@ async def test_root_lists_the_service_and_its_endpoints(harness: Harness) -> Non
     assert doc["mode"] == "cached"
     assert doc["docs"]["swagger"] == "/docs"
     assert doc["dashboard"] == "/dashboard"
+    assert doc["subscriptions"] == {"websocket": "/ws", "events": "/subscribe/{endpoint}"}
     listed = {(e["method"], e["path"]) for e in doc["endpoints"]}
     assert {("POST", "/price"), ("GET", "/price"), ("POST", "/prices"), ("GET", "/markets")} <= (
         listed
@@ -30,6 +31,7 @@ async def test_root_of_the_uncached_service(make_harness: Any) -> None:
     harness: Harness = await make_harness(no_cache=True)
     doc = (await harness.client.get("/")).json()
     assert (doc["service"], doc["mode"]) == ("market-data", "uncached")
+    assert doc["subscriptions"] is None  # nothing to watch without a cache
 
 
 async def test_markets_lists_every_market_with_its_details(harness: Harness) -> None:

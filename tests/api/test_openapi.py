@@ -63,3 +63,14 @@ async def test_admin_bodies_are_declared(document: dict[str, Any]) -> None:
     assert "symbols" in warm["application/json"]["schema"]["properties"]
     invalidate = document["paths"]["/cache/invalidate"]["post"]["requestBody"]["content"]
     assert {"symbol", "prefix"} <= set(invalidate["application/json"]["schema"]["properties"])
+
+
+@pytest.mark.parametrize("endpoint", MARKET_ENDPOINTS, ids=lambda e: e.name)
+async def test_each_event_stream_is_declared(document: dict[str, Any], endpoint: Any) -> None:
+    operation = document["paths"][f"/subscribe/{endpoint.name}"]["get"]
+    assert operation["operationId"] == f"subscribe_{endpoint.name}"
+    names = [p["name"] for p in operation["parameters"] if p["in"] == "query"]
+    assert names == list(endpoint.params.model_fields)
+    assert "text/event-stream" in operation["responses"]["200"]["content"]
+    assert {"400", "404", "422", "429", "503"} <= set(operation["responses"])
+    assert "volume_spike_started" in operation["description"]

@@ -12,16 +12,17 @@ from marketcache.api import responses
 
 
 class Admission:
-    """At most `limit` HTTP requests in the app at once."""
+    """At most `limit` HTTP requests in the app at once (event streams have limits of their own)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, exempt_prefix: str | None = None) -> None:
         self.app = app
+        self.exempt_prefix = exempt_prefix
         self.limit = limit
         self.in_flight = 0
         self.refused = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or self._exempt(scope["path"]):
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:
@@ -39,3 +40,6 @@ class Admission:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+
+    def _exempt(self, path: str) -> bool:
+        return self.exempt_prefix is not None and path.startswith(self.exempt_prefix)

@@ -19,7 +19,17 @@ from marketcache.api.body import BodyLimit
 from marketcache.api.cors import Cors
 from marketcache.api.fastpath import HitFastPath
 from marketcache.api.observe import ObserveRequests
-from marketcache.api.routes import admin, batch, docs, health, index, market, markets, monitoring
+from marketcache.api.routes import (
+    admin,
+    batch,
+    docs,
+    health,
+    index,
+    market,
+    markets,
+    monitoring,
+    subscribe,
+)
 from marketcache.api.runtime import Reachability, Runtime
 from marketcache.clock import Clock, SystemClock
 from marketcache.config import Settings
@@ -29,6 +39,10 @@ from marketcache.monitoring.monitor import Monitor
 from marketcache.service import MarketData
 from marketcache.sources.base import Source
 from marketcache.streams.build import build_streams
+from marketcache.subscriptions import stats as subscription_stats
+from marketcache.subscriptions.hub import Hub
+from marketcache.subscriptions.limits import Limits
+from marketcache.subscriptions.topics import Topics
 from marketcache.wiring import build_backend, build_budget, build_cache
 
 log = logging.getLogger("marketcache")
@@ -73,6 +87,18 @@ def create_app(
             await budget.start()
         market.streams = build_streams(settings, clock, source, cache, market.freshness)
         monitor = Monitor(settings, clock, cache, source, streams=market.streams)
+        topics = hub = None
+        if settings.subscriptions and cache is not None:  # without a cache nothing is watched
+            topics = Topics(market)
+            hub = Hub(
+                topics.read,
+                clock,
+                interval_s=settings.subscribe_interval_s,
+                limits=Limits.from_settings(settings),
+            )
+        monitor.metrics.collector.add_section(
+            "subscriptions", subscription_stats.FIGURES, hub.stats if hub is not None else _none
+        )
         access_log = AccessLog()
         access_log.start()
         app.state.runtime = Runtime(
@@ -85,6 +111,8 @@ def create_app(
             started_at=clock.now(),
             monitor=monitor,
             access_log=access_log,
+            hub=hub,
+            topics=topics,
         )
         await monitor.start()
         if market.streams is not None:
@@ -94,6 +122,8 @@ def create_app(
         try:
             yield
         finally:
+            if hub is not None:
+                await hub.stop()
             access_log.stop()
             await monitor.stop()
             if market.streams is not None:
@@ -127,7 +157,12 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(monitoring.router)
     app.include_router(dashboard.router)
+    app.include_router(subscribe.router)
     return ServiceApp(app, settings)
+
+
+def _none() -> None:
+    return None
 
 
 class ServiceApp:
@@ -155,7 +190,7 @@ class ServiceApp:
         cors = settings.cors_origin_list
         if cors:
             full = Cors(full, origins=cors)
-        full = Admission(full, limit=settings.max_in_flight)
+        full = Admission(full, limit=settings.max_in_flight, exempt_prefix=subscribe.STREAM_PREFIX)
         full = ObserveRequests(full, runtime_of)  # it sees every answer of the full path
         # the server's protocol answers hits through it too (commands/protocol.py)
         self.fast_path = (

@@ -24,6 +24,9 @@ from marketcache.cache.requester import acting_for
 from marketcache.endpoints import BY_PATH
 
 RECEIVED_AT = "marketcache.received_at"  # set by commands/protocol.py
+ABORT = "marketcache.abort"  # the connection's abort (commands/protocol.py): for cut-off streams
+STREAM_ENDING = "marketcache.stream_ending"  # an event stream's end, set at server shutdown
+EVENT_STREAM = b"text/event-stream"
 OTHER = "other"  # the endpoint label of paths no route matched (keeps label values bounded)
 FAST_PATHS = frozenset(BY_PATH)  # answered by the hit fast path, before routing
 METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
@@ -54,11 +57,12 @@ def observe(
     symbol: str | None,
     started: float,
     endpoint: str | None = None,
+    ended: float | None = None,
 ) -> None:
-    """Count one answered request and queue its log line."""
+    """Count one answered request and queue its log line (`ended`: when it was answered)."""
     if runtime is None:
         return
-    latency_s = time.perf_counter() - started
+    latency_s = (ended if ended is not None else time.perf_counter()) - started
     path: str = scope["path"]
     method: str = scope["method"]
     if runtime.monitor is not None:
@@ -91,14 +95,18 @@ class ObserveRequests:
         state: dict[str, Any] = scope.setdefault("state", {})
         status = 500  # what the client gets if the app raises before answering
         header_cache: str | None = None
+        streamed: float | None = None  # an event stream's latency ends at its start
 
         async def send_observed(message: Message) -> None:
-            nonlocal status, header_cache
+            nonlocal status, header_cache, streamed
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 for name, value in message.get("headers", ()):
-                    if name.lower() == b"x-cache":
+                    lowered = name.lower()
+                    if lowered == b"x-cache":
                         header_cache = value.decode("latin-1")
+                    elif lowered == b"content-type" and value.startswith(EVENT_STREAM):
+                        streamed = time.perf_counter()
             await send(message)
 
         client = scope.get("client")
@@ -116,4 +124,5 @@ class ObserveRequests:
                 state.get("cache_status") or header_cache,
                 symbol if isinstance(symbol, str) else None,
                 started,
+                ended=streamed,
             )

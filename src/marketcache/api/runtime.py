@@ -15,6 +15,8 @@ from marketcache.config import Settings
 from marketcache.monitoring.monitor import Monitor
 from marketcache.service import MarketData
 from marketcache.sources.base import Source
+from marketcache.subscriptions.hub import Hub
+from marketcache.subscriptions.topics import Topics
 
 PING_EVERY_S = 10.0
 PING_TIMEOUT_S = 2.0
@@ -56,6 +58,8 @@ class Runtime:
     started_at: float
     monitor: Monitor | None = None
     access_log: AccessLog | None = None
+    hub: Hub | None = None  # subscriptions, when on (they need the cache)
+    topics: Topics | None = None
     fast_keys: dict[str, dict[bytes, str]] = field(default_factory=dict)  # the fast path's memo
 
 

@@ -149,16 +149,21 @@ class Figure:
     metric: str  # its name in Prometheus (after `marketcache_cache_`)
 
 
-FIGURES: tuple[Figure, ...] = tuple(
-    Figure(
-        f.name,
-        f.metadata["help"],
-        f.metadata["kind"],
-        f.metadata["views"],
-        f.metadata["metric"] or f.name,
+def declared(figures_of: type) -> tuple[Figure, ...]:
+    """The figures a dataclass declares with `counter` and `gauge`, in declaration order."""
+    return tuple(
+        Figure(
+            f.name,
+            f.metadata["help"],
+            f.metadata["kind"],
+            f.metadata["views"],
+            f.metadata["metric"] or f.name,
+        )
+        for f in dataclasses.fields(figures_of)
     )
-    for f in dataclasses.fields(CacheStats)
-)
+
+
+FIGURES: tuple[Figure, ...] = declared(CacheStats)
 """Every figure of `CacheStats`, in declaration order."""
 COUNTER_NAMES = tuple(f.name for f in dataclasses.fields(Counters))
 

@@ -20,6 +20,14 @@
   ASGI messages a hit would cost (about half of what a hit cost the server). A
   connection whose writes are paused (a client not reading) goes the ASGI way, which
   waits for it.
+- **WebSockets**: an upgraded connection leaves the HTTP guards (its read timer is
+  stopped, it no longer counts per address: subscriptions count their own
+  connections) for `GuardedWebSockets`, which, like every HTTP request, puts the
+  connection's `abort` in the scope (`extensions["marketcache.abort"]`), so a
+  subscriber too slow to take even a close frame can be dropped.
+- **Event streams at shutdown**: a response that never ends (Server-Sent Events) is
+  told to end (the event it put at `extensions["marketcache.stream_ending"]`), so a
+  shutdown does not wait out its graceful timeout for it.
 """
 
 from __future__ import annotations
@@ -36,9 +44,11 @@ from uvicorn.protocols.http.httptools_impl import (
     HttpToolsProtocol,
     RequestResponseCycle,
 )
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.http11 import Request
 
 from marketcache.api.fastpath import HitFastPath
-from marketcache.api.observe import RECEIVED_AT, arrived
+from marketcache.api.observe import ABORT, RECEIVED_AT, STREAM_ENDING, arrived
 
 Task = tuple[RequestResponseCycle, Any]  # a cycle and the ASGI app to run it
 
@@ -136,16 +146,13 @@ class GuardedHttpTools(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
-        left = self.per_client[self._host] - 1
-        if left > 0:
-            self.per_client[self._host] = left
-        else:
-            self.per_client.pop(self._host, None)
+        self._release()
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.scope["extensions"] = {RECEIVED_AT: time.perf_counter()}  # type: ignore[dict-item]
+        extensions: dict[str, Any] = {RECEIVED_AT: time.perf_counter(), ABORT: self.transport.abort}
+        self.scope["extensions"] = extensions
         if not self._read_by:
             self._arm()
 
@@ -212,6 +219,27 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._idle_by = 0.0
         super()._unset_keepalive_if_required()
 
+    def shutdown(self) -> None:
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            extensions: dict[str, Any] = cycle.scope.get("extensions") or {}
+            ending: asyncio.Event | None = extensions.get(STREAM_ENDING)
+            if ending is not None:
+                ending.set()
+        super().shutdown()
+
+    def handle_websocket_upgrade(self) -> None:
+        self._disarm()  # the WebSocket lives as long as it is used; no read deadline
+        self._release()  # counted by the subscriptions from now on
+        super().handle_websocket_upgrade()
+
+    def _release(self) -> None:
+        left = self.per_client[self._host] - 1
+        if left > 0:
+            self.per_client[self._host] = left
+        else:
+            self.per_client.pop(self._host, None)
+
     def _arm(self) -> None:
         self._read_by = self.loop.time() + self.read_timeout_s
         self.deadlines.watch(self.loop, self.connections)
@@ -234,3 +262,13 @@ class GuardedHttpTools(HttpToolsProtocol):
         if not self.transport.is_closing():
             self.transport.write(response)
             self.transport.close()
+
+
+class GuardedWebSockets(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol, with the connection's `abort` in the scope."""
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)  # none when the handshake was refused
+        if scope is not None:
+            scope["extensions"][ABORT] = self.transport.abort

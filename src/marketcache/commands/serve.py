@@ -21,7 +21,7 @@ from typing import Any
 import uvicorn
 
 from marketcache import procutil
-from marketcache.commands.protocol import GuardedHttpTools
+from marketcache.commands.protocol import GuardedHttpTools, GuardedWebSockets
 from marketcache.config import (
     BINANCE_JITTER_MS,
     BINANCE_LATENCY_MS,
@@ -187,6 +187,8 @@ def run(args: argparse.Namespace) -> int:
                 exempt=frozenset(effective.trusted_proxy_list),
                 hits=app.fast_path,
             ),
+            ws=GuardedWebSockets,
+            ws_max_size=64 * 1024,  # a client message is a small JSON object
             proxy_headers=bool(effective.trusted_proxy_list),
             forwarded_allow_ips=effective.trusted_proxy_list or None,
             backlog=4096,

@@ -27,7 +27,7 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.process_collector import ProcessCollector
 
-from marketcache.cache.stats import CacheStats, TaskState, figures
+from marketcache.cache.stats import CacheStats, Figure, TaskState, figures
 from marketcache.monitoring.alerts import Alert
 from marketcache.monitoring.memory import MemoryLimit
 from marketcache.sources.base import UpstreamStats
@@ -87,6 +87,14 @@ class StatsCollector:
         self.tasks = tasks
         self.alerts = alerts
         self.memory = memory  # the process's RSS and its memory limit
+        # (prefix, declared figures, their values now or None) of the other parts of the app
+        self.sections: list[tuple[str, tuple[Figure, ...], Callable[[], object | None]]] = []
+
+    def add_section(
+        self, prefix: str, declared: tuple[Figure, ...], read: Callable[[], object | None]
+    ) -> None:
+        """Show `declared` figures as `marketcache_<prefix>_<metric>`, read by `read` (or 0)."""
+        self.sections.append((prefix, declared, read))
 
     def describe(self) -> Iterator[Metric]:
         """Nothing up front: the families are produced at collect time."""
@@ -99,6 +107,7 @@ class StatsCollector:
         yield from self._tasks()
         yield from self._memory()
         yield from self._streams()
+        yield from self._sections()
         alerts = GaugeMetricFamily(
             f"{PREFIX}_alerts_active",
             "alerts firing now (1 per alert)",
@@ -117,6 +126,16 @@ class StatsCollector:
             value = float(getattr(stats, figure.name)) if stats is not None else 0.0
             family = CounterMetricFamily if figure.kind == "counter" else GaugeMetricFamily
             yield family(f"{PREFIX}_cache_{figure.metric}", figure.help, value=value)
+
+    def _sections(self) -> Iterator[Metric]:
+        for prefix, declared, read in self.sections:
+            values = read()
+            for figure in declared:
+                if "metrics" not in figure.views:
+                    continue
+                value = float(getattr(values, figure.name)) if values is not None else 0.0
+                family = CounterMetricFamily if figure.kind == "counter" else GaugeMetricFamily
+                yield family(f"{PREFIX}_{prefix}_{figure.metric}", figure.help, value=value)
 
     def _upstream(self) -> Iterator[Metric]:
         stats = self.upstream_stats()
@@ -272,6 +291,7 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=False)
         self.requests = RequestCollector()
         self.registry.register(self.requests)
+        self.collector = collector
         self.registry.register(collector)
         ProcessCollector(registry=self.registry)
 

@@ -15,6 +15,8 @@ from marketcache.api.schemas import Document, OkResponse
 from marketcache.cache.budget import RateBudget
 from marketcache.cache.stats import SUMMARY, CacheStats, public_stats
 from marketcache.monitoring.serving import ServingHealth, servable_entries, serving_health
+from marketcache.subscriptions.stats import FIGURES as SUBSCRIPTION_FIGURES
+from marketcache.subscriptions.stats import SubscriptionStats
 
 router = APIRouter(tags=["health"])
 
@@ -154,8 +156,16 @@ async def stats(request: Request) -> Response:
             "cache_levels": level_stats(rt),
             "upstream": upstream_stats(rt, _budget(request)),
             "streams": {"enabled": False} if streams is None else streams.state(),
+            "subscriptions": subscription_figures(rt),
         }
     )
+
+
+def subscription_figures(rt: Runtime) -> dict[str, Any]:
+    """Whether subscriptions are served, and their figures (all zero when not)."""
+    figures = rt.hub.stats() if rt.hub is not None else SubscriptionStats()
+    shown = {f.name: getattr(figures, f.name) for f in SUBSCRIPTION_FIGURES if "stats" in f.views}
+    return {"enabled": rt.hub is not None, **shown}
 
 
 def _budget(request: Request) -> RateBudget | None:

@@ -35,6 +35,12 @@ async def index(request: Request) -> Response:
             "exchange": {"id": rt.source.exchange_id, "source": rt.source.source_name},
             "docs": {"swagger": "/docs", "redoc": "/redoc", "openapi": "/openapi.json"},
             "dashboard": "/dashboard",
+            "subscriptions": {  # None when off: SUBSCRIPTIONS=false, or no cache
+                "websocket": "/ws",
+                "events": "/subscribe/{endpoint}",
+            }
+            if rt.hub is not None
+            else None,
             "endpoints": sorted(endpoints, key=lambda e: (e["path"], e["method"])),
         }
     )
