@@ -24,6 +24,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.sync.client import connect
+from websockets.utils import accept_key
 
 from marketcache.netutil import free_port
 from tests import nginx
@@ -65,7 +67,24 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: StandIn
 
+    def upgrade(self) -> None:
+        """Accept a WebSocket, send one text frame (this service's name), wait for the close."""
+        accept = accept_key(self.headers["Sec-WebSocket-Key"])
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept)
+        self.end_headers()
+        name = self.server.name.encode()
+        self.wfile.write(bytes([0x81, len(name)]) + name)
+        self.wfile.flush()
+        self.rfile.read(2)  # the client's close frame (or EOF)
+        self.close_connection = True
+
     def answer(self) -> None:
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            self.upgrade()
+            return
         if self.server.stopped:
             self.close_connection = True
             return
@@ -273,3 +292,16 @@ def test_a_service_stopping_under_load_drops_no_request() -> None:
             wait_until(lambda: len(migration) >= at + 50, "load after the stop")
         assert not errors(service + migration), Counter(errors(service + migration))
         assert set(migration[at:]) == {CACHED_HOST}
+
+
+def test_a_websocket_passes_both_layers_to_the_service() -> None:
+    """/ws (subscriptions) is upgraded through the front and the routing nginx."""
+    with front_door(share=0) as (door, _, _):
+        for port, served in (
+            (door.service_port, CACHED_HOST),
+            (door.migration_port, ORIGINAL_HOST),
+        ):
+            with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=10) as socket:
+                assert socket.recv(timeout=10) == served
+        # plain requests still reuse the connections after it
+        assert served_by(door.url(door.service_port), 20) == {CACHED_HOST: 20}
