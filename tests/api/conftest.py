@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +14,8 @@ from fastapi import FastAPI
 from marketcache.api.app import create_app
 from marketcache.clock import ManualClock
 from marketcache.config import Settings
+from marketcache.monitoring import memory
+from marketcache.monitoring.memory import MB
 from tests.fakes import FakeSource
 
 
@@ -58,6 +61,15 @@ async def make_harness() -> AsyncIterator[HarnessFactory]:
 
 
 @pytest.fixture
-async def harness(make_harness: HarnessFactory) -> Harness:
-    """The cached service with default settings."""
+async def harness(
+    make_harness: HarnessFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Harness:
+    """The cached service with default settings, in a roomy container (64 GiB).
+
+    Its memory figures are this test process's, which the suite grows to hundreds of MB:
+    against the default 512 MB limit they would say nothing about the service. The
+    memory tests set their own limit (tests/api/test_monitoring_alerts.py).
+    """
+    (tmp_path / "memory.max").write_text(f"{64 * 1024 * MB}\n")
+    monkeypatch.setattr(memory, "CGROUP_ROOT", tmp_path)
     return await make_harness()
