@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import time
 
 import httpx
 import pytest
@@ -24,6 +26,15 @@ async def test_rate_faults_answer_with_retry_after(
         assert answer.headers["Retry-After"] == "7"
         assert answer.json()["code"] == -1003
         assert answer.headers["X-Emulator"] == "marketcache"
+        if fault == "418":  # Binance's ban message, with the time the ban ends (ms)
+            message = answer.json()["msg"]
+            banned = re.fullmatch(
+                r"Way too much request weight used; IP banned until (\d+)\. "
+                r"Please use WebSocket Streams for live updates to avoid bans\.",
+                message,
+            )
+            assert banned is not None, message
+            assert 6_000 <= int(banned[1]) - time.time() * 1000 <= 7_000
     assert (await client.get(KLINES)).status_code == 200  # the count is used up
 
 

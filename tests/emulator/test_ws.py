@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -205,6 +206,25 @@ async def test_lifetime_closes_and_faults_drop(stream_server: str) -> None:
             )
             async with session.ws_connect(f"{ws_base}/ws/ethusdt@ticker") as ws:
                 assert (await receive(ws))["e"] == "24hrTicker"  # a 0 s stall: sent anyway
+
+
+async def test_faults_stall_and_delay_hold_the_messages(stream_server: str) -> None:
+    """A 1 s stall on a 1 s connection sends nothing; a 1 s delay sends, a second late."""
+    ws_base = stream_server.replace("http", "ws")
+    async with ClientSession() as session, httpx.AsyncClient(base_url=stream_server) as client:
+        await client.post(
+            "/_emulator/faults", json={"fault": "stall", "count": 1, "retry_after": 1}
+        )
+        async with session.ws_connect(f"{ws_base}/ws/ethusdt@ticker") as ws:
+            msg = await asyncio.wait_for(ws.receive(), 10)
+            assert msg.type in {WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED}, msg
+        await client.post(
+            "/_emulator/faults", json={"fault": "delay", "count": 1, "retry_after": 1}
+        )
+        started = time.monotonic()
+        async with session.ws_connect(f"{ws_base}/ws/ethusdt@ticker") as ws:
+            assert (await receive(ws))["e"] == "24hrTicker"
+            assert time.monotonic() - started >= 0.9  # held for the fault's second
 
 
 async def test_the_server_pings(stream_server: str) -> None:
