@@ -1,8 +1,7 @@
 """Upstream streams end to end: the real server (STREAMS=true) against the emulator's
 websocket streams, through unmodified ccxt.pro.
 
-The issue asks for 60 s of reads of a hot price; this runs 15 s (the suite's time on
-two shared cores), the same checks on every answer.
+A hot price is read for 60 s, as issue 16 asks, with the same checks on every answer.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from marketcache.emulator.process import EmulatorProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(180)]
 
-READS_S = 15.0
+READS_S = 60.0
 LAG_MS = 250
 TICKER = "/api/v3/ticker/24hr"
 STREAMS_ON = {
