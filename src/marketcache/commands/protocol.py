@@ -19,7 +19,9 @@
   starts with the body already read. That skips the task, the cycle's events and the
   ASGI messages a hit would cost (about half of what a hit cost the server). A
   connection whose writes are paused (a client not reading) goes the ASGI way, which
-  waits for it.
+  waits for it. This leans on uvicorn's HttpToolsProtocol internals (`_start_asgi_task`,
+  the cycle's fields, `STATUS_LINE`): tests/commands/test_protocol_hits.py holds the
+  framing equal to the ASGI path's, so an upgrade that changes them fails there.
 - **WebSockets**: an upgraded connection leaves the HTTP guards (its read timer is
   stopped, it no longer counts per address: subscriptions count their own
   connections) for `GuardedWebSockets`, which, like every HTTP request, puts the
