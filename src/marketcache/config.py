@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     refresh_ahead_concurrency: int = Field(4, gt=0)
     purge_interval_s: float = Field(5.0, gt=0)
     fast_path: bool = Field(True, description="serve cache hits before FastAPI routing")
+    gc_freeze: bool = Field(
+        True, description="`marketcache serve`: keep the start-up heap out of garbage collections"
+    )
     batch_max_symbols: int = Field(
         50, ge=1, le=100, description="symbols one POST /prices may ask for (100 at most)"
     )

@@ -62,8 +62,13 @@ def create_app(
     *,
     source_factory: SourceFactory = default_source,
     clock: Clock | None = None,
+    after_start: Callable[[], None] | None = None,
 ) -> ServiceApp:
-    """The service: built lazily in the lifespan, so importing this module starts nothing."""
+    """The service: built lazily in the lifespan, so importing this module starts nothing.
+
+    `after_start` runs once everything is built (the serve command freezes the garbage
+    collector's view of the start-up heap there).
+    """
     settings = settings or Settings()
     clock = clock or SystemClock()
 
@@ -117,6 +122,8 @@ def create_app(
         await monitor.start()
         if market.streams is not None:
             await market.streams.start()
+        if after_start is not None:
+            after_start()
         mode = "uncached (original service)" if cache is None else "cached"
         log.info("marketcache %s serving %s data, %s", __version__, source.source_name, mode)
         try:
