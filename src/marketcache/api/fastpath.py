@@ -26,6 +26,7 @@ from marketcache.endpoints import BY_PATH, MarketEndpoint
 from marketcache.errors import MarketCacheError
 from marketcache.params import MAX_BODY_BYTES, Params, parse_query
 
+ASKED = "marketcache.hit_asked"  # scope extension: the protocol already found no hit
 MEMO_SIZE = 4096  # bodies remembered with their key: bots repeat the same few
 
 
@@ -126,6 +127,9 @@ class HitFastPath:
     def wants(self, scope: Scope) -> bool:
         """Whether the request may be a hit: a market path, GET or a POST of a small body."""
         if scope["type"] != "http" or scope["path"] not in BY_PATH:
+            return False
+        extensions = scope.get("extensions")
+        if extensions and extensions.get(ASKED):  # a miss the protocol looked up already
             return False
         method = scope["method"]
         if method == "POST":

@@ -49,7 +49,7 @@ from uvicorn.protocols.http.httptools_impl import (
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
 
-from marketcache.api.fastpath import HitFastPath
+from marketcache.api.fastpath import ASKED, HitFastPath
 from marketcache.api.observe import ABORT, RECEIVED_AT, STREAM_ENDING, arrived
 
 Task = tuple[RequestResponseCycle, Any]  # a cycle and the ASGI app to run it
@@ -188,6 +188,7 @@ class GuardedHttpTools(HttpToolsProtocol):
         scope = cast(Scope, cycle.scope)
         hit = self.hits.answer(scope, bytes(cycle.body))
         if hit is None:
+            scope["extensions"][ASKED] = True  # the ASGI way need not look it up again
             return False
         parts = [STATUS_LINE[hit.status]]
         for name, value in (*self.server_state.default_headers, *hit.headers):
