@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from marketcache.monitoring.histogram import (
     BINS,
@@ -64,3 +66,13 @@ def test_histograms_merge_by_addition() -> None:
     assert 1.0 / GROWTH <= p50 <= 1.0 * GROWTH
     assert p99 is not None
     assert 100.0 / GROWTH <= p99 <= 100.0 * GROWTH
+
+
+@given(st.lists(st.floats(0, 3600), max_size=50))
+def test_seconds_in_a_batch_count_as_milliseconds_one_by_one(latencies_s: list[float]) -> None:
+    one, batch = LatencyHistogram(), LatencyHistogram()
+    for seconds in latencies_s:
+        one.add(seconds * 1000)
+    batch.add_seconds(latencies_s)
+    assert (one.counts, one.total) == (batch.counts, batch.total)
+    assert one.sum_ms == pytest.approx(batch.sum_ms)

@@ -19,6 +19,7 @@ from marketcache.monitoring.metrics import (
     RequestCollector,
     StatsCollector,
 )
+from marketcache.monitoring.requests import RequestRecorder
 from marketcache.sources.base import UpstreamStats
 from tests.monitoring.rows import cache_stats
 
@@ -104,9 +105,10 @@ def test_each_app_has_its_own_registry() -> None:
     assert Scraped(two.exposition().decode()).get("marketcache_requests_total", **labels) is None
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["one-by-one", "batched-by-recorder"])
 @settings(max_examples=50, deadline=None)
 @given(
-    st.lists(
+    requests=st.lists(
         st.tuples(
             st.sampled_from(["/price", "/cvd", "other"]),
             st.sampled_from(["GET", "POST"]),
@@ -118,10 +120,13 @@ def test_each_app_has_its_own_registry() -> None:
     )
 )
 def test_plain_counts_expose_what_prometheus_clients_instruments_would(
-    requests: list[tuple[str, str, int, str, float]],
+    requests: list[tuple[str, str, int, str, float]], batched: bool
 ) -> None:
-    """Counter and histogram samples equal prometheus_client's own, bucket edges included."""
-    ours = RequestCollector()
+    """Counter and histogram samples equal prometheus_client's own, bucket edges included,
+    whether counted one by one or in the request recorder's batches (grouped by labels)."""
+    recorder = RequestRecorder({})
+    ours = RequestCollector(recorder.settle)
+    recorder.sinks.append(ours.observe_group)
     registry = CollectorRegistry()
     counter = Counter(
         "marketcache_requests", "", ["endpoint", "method", "status", "cache"], registry=registry
@@ -134,7 +139,13 @@ def test_plain_counts_expose_what_prometheus_clients_instruments_would(
         registry=registry,
     )
     for endpoint, method, status, cache, seconds in requests:
-        ours.observe(endpoint, method, status, cache, seconds)
+        if batched:
+            recorder.add(
+                (endpoint, status, None if cache == "none" else cache, None, endpoint, method),
+                seconds,
+            )
+        else:
+            ours.observe(endpoint, method, status, cache, seconds)
         counter.labels(endpoint, method, str(status), cache).inc()
         histogram.labels(endpoint, cache).observe(seconds)
 

@@ -73,6 +73,15 @@ class LatencyHistogram:
         self.total += 1
         self.sum_ms += ms
 
+    def add_seconds(self, latencies_s: Sequence[float]) -> None:
+        """Count latencies given in seconds (one call for a batch: as `add` each, in ms)."""
+        counts = self.counts
+        for seconds in latencies_s:
+            ms = seconds * 1000
+            counts[bin_of(ms)] += 1
+            self.sum_ms += ms
+        self.total += len(latencies_s)
+
     def percentile(self, q: float) -> float | None:
         """The `q`-quantile in milliseconds, or None when empty."""
         return percentile(self.counts, q)

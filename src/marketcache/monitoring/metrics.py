@@ -30,6 +30,7 @@ from prometheus_client.process_collector import ProcessCollector
 from marketcache.cache.stats import CacheStats, Figure, TaskState, figures
 from marketcache.monitoring.alerts import Alert
 from marketcache.monitoring.memory import MemoryLimit
+from marketcache.monitoring.requests import Labels, RequestRecorder
 from marketcache.sources.base import UpstreamStats
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -238,8 +239,9 @@ class RequestCollector:
     own Counter and Histogram take a lock and walk the buckets on every request).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, settle: Callable[[], None] | None = None) -> None:
         self.slots: dict[tuple[str, str, int, str], RequestSlot] = {}
+        self.settle = settle  # counts what is batched elsewhere before a scrape reads
 
     def observe(self, endpoint: str, method: str, status: int, cache: str, seconds: float) -> None:
         """Count and time one request."""
@@ -251,12 +253,26 @@ class RequestCollector:
         slot.seconds += seconds
         slot.buckets[bisect_left(LATENCY_BUCKETS_S, seconds)] += 1  # le: bound >= seconds
 
+    def observe_group(self, labels: Labels, latencies: list[float]) -> None:
+        """Count and time requests of one label set (a `RequestRecorder` sink)."""
+        key = (labels[4], labels[5], labels[1], labels[2] or "none")
+        slot = self.slots.get(key)
+        if slot is None:
+            slot = self.slots[key] = RequestSlot()
+        slot.count += len(latencies)
+        buckets = slot.buckets
+        for seconds in latencies:
+            slot.seconds += seconds
+            buckets[bisect_left(LATENCY_BUCKETS_S, seconds)] += 1
+
     def describe(self) -> Iterator[Metric]:
         """Nothing up front: the families are produced at collect time."""
         return iter(())
 
     def collect(self) -> Iterator[Metric]:
         """The request counter (by endpoint, method, status, cache) and latency histogram."""
+        if self.settle is not None:
+            self.settle()
         slots = list(self.slots.items())  # one C-level copy: safe against a concurrent insert
         requests = CounterMetricFamily(
             f"{PREFIX}_requests",
@@ -287,9 +303,12 @@ class RequestCollector:
 class Metrics:
     """The app's Prometheus registry and its per-request instruments."""
 
-    def __init__(self, collector: StatsCollector) -> None:
+    def __init__(self, collector: StatsCollector, recorder: RequestRecorder | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
-        self.requests = RequestCollector()
+        # the recorder's batches are counted here too; a scrape has it count them first
+        self.requests = RequestCollector(recorder.settle if recorder is not None else None)
+        if recorder is not None:
+            recorder.sinks.append(self.requests.observe_group)
         self.registry.register(self.requests)
         self.collector = collector
         self.registry.register(collector)

@@ -112,7 +112,8 @@ class Monitor:
                 self.evaluate,
                 memory=self._memory,
                 streams=streams,
-            )
+            ),
+            self.recorder,
         )
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -144,9 +145,8 @@ class Monitor:
         `endpoint` and `method_label` become Prometheus labels: the caller bounds them
         (a route's path or `other`; a known method or `OTHER`).
         """
-        self.recorder.record(path, status, cache_status, latency_s * 1000, symbol)
-        label = method_label or method
-        self.metrics.observe(endpoint, label, status, cache_status or "none", latency_s)
+        labels = (path, status, cache_status, symbol, endpoint, method_label or method)
+        self.recorder.add(labels, latency_s)  # counted by the recorder and the metrics
 
     # -- reading -----------------------------------------------------------------------
 

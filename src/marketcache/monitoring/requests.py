@@ -9,7 +9,7 @@ cache's lookup-level counters, reported apart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from marketcache.endpoints import MARKET_ENDPOINTS
@@ -62,8 +62,23 @@ class SymbolTally:
     cold: int = 0
 
 
+Labels = tuple[str, int, str | None, str | None, str, str]
+"""What tells one request from another for counting: path, status, cache status, symbol,
+and the endpoint and method labels of the metrics."""
+GroupSink = Callable[[Labels, list[float]], None]  # a label set and its latencies (seconds)
+
+
 class RequestRecorder:
-    """Counts every request into the open period; `take` closes it and starts the next."""
+    """Counts every request into the open period; `take` closes it and starts the next.
+
+    A request is only appended to a batch when it is answered (a few hundred
+    nanoseconds); the batch is counted, requests of one label set together, whenever
+    anything reads the counts (every reader goes through `settle`), or once it holds
+    `SETTLE_AT` requests. `sinks` (the Prometheus counters) get each label set's
+    latencies at the same moment, so the two never disagree.
+    """
+
+    SETTLE_AT = 1024  # bounds the batch's memory and the pause its counting takes
 
     def __init__(
         self,
@@ -74,11 +89,13 @@ class RequestRecorder:
         self.kind_by_path = dict(kind_by_path)
         self.max_symbols = max_symbols
         self.market_paths = frozenset(market_paths)
-        self.current = RequestCounts()
-        self.market_total = 0  # market requests since start
-        self.market_cached_total = 0  # ... answered from the cache
-        self.symbols: dict[str, SymbolTally] = {}
-        self.symbols_dropped = 0  # answers not tallied because the tally was full
+        self.sinks: list[GroupSink] = []
+        self._pending: list[tuple[Labels, float]] = []
+        self._current = RequestCounts()
+        self._market_total = 0  # market requests since start
+        self._market_cached_total = 0  # ... answered from the cache
+        self._symbols: dict[str, SymbolTally] = {}
+        self._symbols_dropped = 0  # answers not tallied because the tally was full
 
     def record(
         self,
@@ -89,42 +106,102 @@ class RequestRecorder:
         symbol: str | None = None,
     ) -> None:
         """Count one request: its path, status, how the cache served it, its latency, its symbol."""
-        counts = self.current
-        counts.requests += 1
-        counts.latency.add(latency_ms)
+        self.add((path, status, cache_status, symbol, "", ""), latency_ms / 1000)
+
+    def add(self, labels: Labels, latency_s: float) -> None:
+        """Count one request of `labels` that took `latency_s` (batched: see the class)."""
+        pending = self._pending
+        pending.append((labels, latency_s))
+        if len(pending) >= self.SETTLE_AT:
+            self.settle()
+
+    def settle(self) -> None:
+        """Count the batch: its requests grouped by label set, into the counts and the sinks."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        groups: dict[Labels, list[float]] = {}
+        for labels, latency_s in pending:
+            found = groups.get(labels)
+            if found is None:
+                groups[labels] = [latency_s]
+            else:
+                found.append(latency_s)
+        for labels, latencies in groups.items():
+            self._count(labels, latencies)
+            for sink in self.sinks:
+                sink(labels, latencies)
+
+    def _count(self, labels: Labels, latencies: list[float]) -> None:
+        path, status, cache_status, symbol = labels[0], labels[1], labels[2], labels[3]
+        n = len(latencies)
+        counts = self._current
+        counts.requests += n
+        counts.latency.add_seconds(latencies)
         if is_error(status):
-            counts.errors += 1
+            counts.errors += n
         elif status >= 400:
-            counts.client_errors += 1
+            counts.client_errors += n
         if is_market_request(path, status, self.market_paths):
-            counts.market += 1
-            self.market_total += 1
+            counts.market += n
+            self._market_total += n
             if cache_status in FROM_CACHE:
-                counts.market_cached += 1
-                self.market_cached_total += 1
+                counts.market_cached += n
+                self._market_cached_total += n
         if cache_status is None:
             return
-        counts.by_cache[cache_status] = counts.by_cache.get(cache_status, 0) + 1
+        counts.by_cache[cache_status] = counts.by_cache.get(cache_status, 0) + n
         if status >= 300:
             return
         kind = self.kind_by_path.get(path)
         if kind is not None:
-            counts.reads[kind] = counts.reads.get(kind, 0) + 1
+            counts.reads[kind] = counts.reads.get(kind, 0) + n
         if symbol is not None:
-            self._tally(symbol, cache_status in COLD)
+            self._tally(symbol, n, cache_status in COLD)
 
-    def _tally(self, symbol: str, cold: bool) -> None:
-        tally = self.symbols.get(symbol)
+    def _tally(self, symbol: str, n: int, cold: bool) -> None:
+        tally = self._symbols.get(symbol)
         if tally is None:
-            if len(self.symbols) >= self.max_symbols:
-                self.symbols_dropped += 1
+            if len(self._symbols) >= self.max_symbols:
+                self._symbols_dropped += n
                 return
-            tally = self.symbols[symbol] = SymbolTally()
-        tally.answers += 1
+            tally = self._symbols[symbol] = SymbolTally()
+        tally.answers += n
         if cold:
-            tally.cold += 1
+            tally.cold += n
+
+    @property
+    def current(self) -> RequestCounts:
+        """The open period's counts so far."""
+        self.settle()
+        return self._current
+
+    @property
+    def market_total(self) -> int:
+        """Market requests since start."""
+        self.settle()
+        return self._market_total
+
+    @property
+    def market_cached_total(self) -> int:
+        """Market requests since start answered from the cache (hit or stale)."""
+        self.settle()
+        return self._market_cached_total
+
+    @property
+    def symbols(self) -> dict[str, SymbolTally]:
+        """Market answers by symbol as clients spelled it, since start (bounded)."""
+        self.settle()
+        return self._symbols
+
+    @property
+    def symbols_dropped(self) -> int:
+        """Answers not tallied because the symbol tally was full."""
+        self.settle()
+        return self._symbols_dropped
 
     def take(self) -> RequestCounts:
         """Close the open period and return its counts."""
-        closed, self.current = self.current, RequestCounts()
+        self.settle()
+        closed, self._current = self._current, RequestCounts()
         return closed
