@@ -9,9 +9,11 @@ import threading
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from marketcache.access_log import AccessLog, printable
-from marketcache.logs import configure_logging
+from marketcache.access_log import AccessLog, Line, TextLines, _fields, printable
+from marketcache.logs import configure_logging, format_line
 
 
 def test_printable_escapes_control_characters() -> None:
@@ -128,3 +130,30 @@ async def test_inside_a_loop_the_loop_formats_and_the_thread_writes() -> None:
     assert formatted_by
     assert set(formatted_by) == {threading.main_thread()}
     assert access.written == len(LINES)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(1_700_000_000, 1_800_000_000),
+            st.floats(0, 100_000),
+            st.sampled_from(["hit", "stale", None]),
+        ),
+        max_size=30,
+    ),
+    st.floats(0, 0.004),
+)
+def test_remembered_parts_and_stamps_write_what_format_line_writes(
+    requests: list[tuple[float, float, str | None]], step_s: float
+) -> None:
+    """Any times (several in one millisecond among them) and latencies: the same text."""
+    text = TextLines("marketcache.access")
+    created0 = requests[0][0] if requests else 0.0
+    for n, (created, latency_ms, cache) in enumerate(requests):
+        for when in (created, created0 + n * step_s):  # scattered, and close together
+            line = Line(when, "POST", "/price", 200, cache, latency_ms, "BTC/USDT")
+            message, extra = _fields(line)
+            expected = format_line(
+                "text", "marketcache.access", extra.pop("created"), message, extra
+            )
+            assert text.line(line) == expected

@@ -185,8 +185,9 @@ class TextLines:
     """Text lines as `format_line` writes them, the parts that repeat remembered.
 
     Bots ask the same few things: a line's method, path, status, cache status and
-    symbol repeat, only its time and latency change. A line whose fixed parts hold
-    an `@` is left to `format_line` (it would redact them).
+    symbol repeat, only its time and latency change; lines of the same millisecond
+    share their time stamp. A line whose fixed parts hold an `@` is left to
+    `format_line` (it would redact them).
     """
 
     MAX_REMEMBERED = 4096
@@ -194,6 +195,8 @@ class TextLines:
     def __init__(self, logger: str) -> None:
         self.logger = logger
         self.parts: dict[tuple[str, str, int, str | None, str | None], tuple[str, str, str]] = {}
+        self._stamp_of = (-1, -1)  # the (second, millisecond) of `_stamp`
+        self._stamp = ""
 
     def line(self, line: Line) -> str | None:
         """The text of `line`, or None when `format_line` must write it."""
@@ -214,9 +217,15 @@ class TextLines:
                 self.parts.clear()
             self.parts[key] = parts
         created = line.created
-        latency_ms = round(line.latency_ms, 3)
-        stamp = f"{time_text(created, TEXT_TIME)},{int((created % 1) * 1000):03d}"
-        return f"{stamp}{parts[0]}{latency_ms:.3f}{parts[1]}{latency_ms}{parts[2]}"
+        when = (int(created), int((created % 1) * 1000))  # as logging's own msecs
+        if when != self._stamp_of:
+            self._stamp_of = when
+            self._stamp = f"{time_text(created, TEXT_TIME)},{when[1]:03d}"
+        fixed = f"{line.latency_ms:.3f}"  # the message's latency
+        shortest = fixed.rstrip("0")  # the field's: repr(round(latency_ms, 3))
+        if shortest[-1] == ".":
+            shortest += "0"
+        return f"{self._stamp}{parts[0]}{fixed}{parts[1]}{shortest}{parts[2]}"
 
 
 def _fields(line: Line) -> tuple[str, dict[str, Any]]:
