@@ -92,13 +92,20 @@ class Answer:
             meta["stream"] = True
         return meta
 
+    def age_ms(self, now: float) -> int:
+        """`meta.age_ms` at wall time `now`."""
+        return max(0, round((now - self.stamps.fetched_at) * 1000))
+
     def body(self, now: float) -> bytes:
-        """The whole response body, framed around the cached data bytes.
+        """The whole response body at wall time `now` (see `framed`)."""
+        return self.framed(max(0, round((now - self.stamps.fetched_at) * 1000)))
+
+    def framed(self, age_ms: int) -> bytes:
+        """The whole response body, framed around the cached data bytes, `age_ms` old.
 
         `meta` is spliced in as bytes (the same bytes `orjson.dumps(self.meta(now))`
         gives, a test holds them equal): a hit builds no dict and serializes nothing.
         """
-        age_ms = max(0, round((now - self.stamps.fetched_at) * 1000))
         return (_STREAMED_BODY if self.stamps.streamed else _BODY) % (
             self.data,
             _CACHE[self.cache],

@@ -77,7 +77,11 @@ class MarketData:
         self.warm_pacer: Callable[[], Awaitable[None]] | None = None  # set with a rate budget
         self._markets_lock = asyncio.Lock()
         # the last value decoded per answer key, so hits of one value decode it once
-        self._decoded: dict[str, tuple[bytes, Stamps, bytes, str | None]] = {}
+        # key -> (value, its stamps, data, symbol, its Answer by status): a hit of a value
+        # decoded before decodes nothing and builds no Answer (they are immutable)
+        self._decoded: dict[
+            str, tuple[bytes, Stamps, bytes, str | None, dict[CacheStatus, Answer]]
+        ] = {}
         self.streams: StreamManager | None = None  # upstream streams for hot series
         self._raw_of: dict[str, str] = {}  # answer key -> the raw key it was computed from
 
@@ -289,16 +293,21 @@ class MarketData:
         decoded = self._decoded.get(key)
         if decoded is None or decoded[0] is not value:  # a hit of the same value: decoded
             stamps, data = decode(value)
-            decoded = (value, stamps, data, keys.key_symbol(key))
+            decoded = (value, stamps, data, keys.key_symbol(key), {})
             if len(self._decoded) >= DECODED_KEPT:
                 self._decoded.clear()
             self._decoded[key] = decoded
-        _, stamps, data, symbol = decoded
+        _, stamps, data, symbol, answers = decoded
         if status != "bypass" and self.clock.now() >= stamps.fresh_until:
             # Computed just now, perhaps, but from raw data past its fresh window
             # (served stale while it refreshes, or while the exchange fails): say so.
             status = "stale"
-        return Answer(data, status, stamps, self.source.source_name, self.exchange, symbol)
+        answer = answers.get(status)
+        if answer is None:
+            answer = answers[status] = Answer(
+                data, status, stamps, self.source.source_name, self.exchange, symbol
+            )
+        return answer
 
     async def _ticker(
         self, symbol: str, fetch: Callable[[], Awaitable[Ticker]] | None = None

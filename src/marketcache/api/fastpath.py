@@ -11,6 +11,7 @@ answer what the routes would have answered, under the same keys.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 from urllib.parse import parse_qsl
 
@@ -28,6 +29,12 @@ from marketcache.params import MAX_BODY_BYTES, Params, parse_query
 
 ASKED = "marketcache.hit_asked"  # scope extension: the protocol already found no hit
 MEMO_SIZE = 4096  # bodies remembered with their key: bots repeat the same few
+JSON = (b"content-type", b"application/json")
+
+
+def header_lines(headers: Sequence[tuple[bytes, bytes]]) -> bytes:
+    """`headers` as HTTP/1.1 header lines."""
+    return b"".join(name + b": " + value + b"\r\n" for name, value in headers)
 
 
 def answer_key(rt: Runtime, endpoint: MarketEndpoint, body: bytes) -> str | None:
@@ -77,10 +84,12 @@ def params_key(rt: Runtime, endpoint: MarketEndpoint, params: Params) -> str | N
 
 
 class Hit(NamedTuple):
-    """A cache hit ready to send: status, headers, body, and what to record of it."""
+    """A cache hit ready to send: status, headers (also as header lines), body, and
+    what to record of it."""
 
     status: int
-    headers: list[tuple[bytes, bytes]]
+    headers: Sequence[tuple[bytes, bytes]]
+    head: bytes  # `headers` as HTTP/1.1 header lines, each ending in CRLF
     content: bytes
     answer: Answer
     endpoint: MarketEndpoint
@@ -101,6 +110,10 @@ class HitFastPath:
         self.app = app
         self.runtime_of = runtime_of
         self.cors = cors
+        # a POST hit's headers by (cache status, body length); the body of each answer at
+        # the age it was last framed at: hits of one answer in one millisecond share it
+        self._heads: dict[tuple[str, int], tuple[tuple[tuple[bytes, bytes], ...], bytes]] = {}
+        self._bodies: dict[int, tuple[Answer, int, bytes]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.wants(scope):
@@ -157,21 +170,45 @@ class HitFastPath:
         if answer is None:
             return None
         now = rt.clock.now()
+        if get:
+            return self._get_hit(scope, rt, answer, endpoint, now)
+        content = self._body(answer, answer.age_ms(now))
+        head = self._heads.get((answer.cache, len(content)))
+        if head is None:
+            head = self._post_head(answer.cache, len(content))
+        return Hit(200, head[0], head[1], content, answer, endpoint, rt)
+
+    def _body(self, answer: Answer, age_ms: int) -> bytes:
+        memo = self._bodies.get(id(answer))
+        if memo is not None and memo[0] is answer and memo[1] == age_ms:
+            return memo[2]
+        content = answer.framed(age_ms)
+        if len(self._bodies) >= MEMO_SIZE:
+            self._bodies.clear()
+        self._bodies[id(answer)] = (answer, age_ms, content)  # holds `answer`: its id stays
+        return content
+
+    def _post_head(self, cache: str, length: int) -> tuple[tuple[tuple[bytes, bytes], ...], bytes]:
+        headers = ((b"x-cache", cache.encode()), JSON, (b"content-length", str(length).encode()))
+        if len(self._heads) >= MEMO_SIZE:
+            self._heads.clear()
+        head = self._heads[(cache, length)] = (headers, header_lines(headers))
+        return head
+
+    def _get_hit(
+        self, scope: Scope, rt: Runtime, answer: Answer, endpoint: MarketEndpoint, now: float
+    ) -> Hit:
         headers = [(b"x-cache", answer.cache.encode())]
+        cache_headers = http_cache.headers(answer, now, rt.settings.cache_stale_grace)
+        headers += [(k.lower().encode(), v.encode()) for k, v in cache_headers.items()]
         status = 200
         content = b""
-        if get:
-            cache_headers = http_cache.headers(answer, now, rt.settings.cache_stale_grace)
-            headers += [(k.lower().encode(), v.encode()) for k, v in cache_headers.items()]
-            if http_cache.matches(header(scope, b"if-none-match"), cache_headers["ETag"]):
-                status = 304
-        if status == 200:
-            content = answer.body(now)
-            headers += [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(content)).encode()),
-            ]
-        return Hit(status, headers, content, answer, endpoint, rt)
+        if http_cache.matches(header(scope, b"if-none-match"), cache_headers["ETag"]):
+            status = 304
+        else:
+            content = self._body(answer, answer.age_ms(now))
+            headers += [JSON, (b"content-length", str(len(content)).encode())]
+        return Hit(status, headers, header_lines(headers), content, answer, endpoint, rt)
 
     @staticmethod
     def record(scope: Scope, hit: Hit, started: float) -> None:

@@ -49,7 +49,7 @@ from uvicorn.protocols.http.httptools_impl import (
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
 
-from marketcache.api.fastpath import ASKED, HitFastPath
+from marketcache.api.fastpath import ASKED, HitFastPath, header_lines
 from marketcache.api.observe import ABORT, RECEIVED_AT, STREAM_ENDING, arrived
 
 Task = tuple[RequestResponseCycle, Any]  # a cycle and the ASGI app to run it
@@ -109,6 +109,8 @@ class GuardedHttpTools(HttpToolsProtocol):
     per_client: ClassVar[Counter[str]] = Counter()
     hits: ClassVar[HitFastPath | None] = None
     deadlines: ClassVar[Deadlines] = Deadlines()
+    # the server's default headers (date, server) and their header lines, last built
+    _default_lines: ClassVar[tuple[object, bytes]] = (None, b"")
 
     @classmethod
     def configured(
@@ -190,13 +192,14 @@ class GuardedHttpTools(HttpToolsProtocol):
         if hit is None:
             scope["extensions"][ASKED] = True  # the ASGI way need not look it up again
             return False
-        parts = [STATUS_LINE[hit.status]]
-        for name, value in (*self.server_state.default_headers, *hit.headers):
-            parts += (name, b": ", value, b"\r\n")
-        if not cycle.keep_alive:
-            parts.append(b"connection: close\r\n")
-        parts += (b"\r\n", hit.content)
-        self.transport.write(b"".join(parts))
+        defaults = self.server_state.default_headers  # a new list each second (its date)
+        lines = self._default_lines
+        if lines[0] is not defaults:
+            lines = type(self)._default_lines = (defaults, header_lines(defaults))
+        end = b"\r\n" if cycle.keep_alive else b"connection: close\r\n\r\n"
+        self.transport.write(
+            b"".join((STATUS_LINE[hit.status], lines[1], hit.head, end, hit.content))
+        )
         cycle.response_started = cycle.response_complete = True
         self.hits.record(scope, hit, arrived(scope))
         if not cycle.keep_alive:
