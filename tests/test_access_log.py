@@ -5,14 +5,24 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketcache.access_log import AccessLog, Line, TextLines, _fields, printable
+from marketcache.access_log import (
+    SLICE_LINES,
+    AccessLog,
+    Line,
+    TextLines,
+    _fields,
+    _write_all,
+    printable,
+)
 from marketcache.logs import configure_logging, format_line
 
 
@@ -112,9 +122,9 @@ async def test_inside_a_loop_the_loop_formats_and_the_thread_writes() -> None:
         formatted_by = []
         format_ready = access._format_ready
 
-        def spy() -> bool:
+        def spy(most: int | None = None) -> bool:
             formatted_by.append(threading.current_thread())
-            return format_ready()
+            return format_ready(most)
 
         access._format_ready = spy  # type: ignore[method-assign]
         for line in LINES:
@@ -123,13 +133,45 @@ async def test_inside_a_loop_the_loop_formats_and_the_thread_writes() -> None:
         while stream.getvalue().count("\n") < len(LINES):
             assert time.monotonic() < deadline, stream.getvalue()
             await asyncio.sleep(0.01)
+        assert formatted_by  # before stop() flushes
         access.stop()
     finally:
         root.handlers[:] = saved
         root.setLevel(level)
-    assert formatted_by
     assert set(formatted_by) == {threading.main_thread()}
     assert access.written == len(LINES)
+
+
+async def test_a_long_batch_is_formatted_a_slice_per_turn_of_the_loop() -> None:
+    """Requests are answered between the slices: a slice is SLICE_LINES lines."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
+    try:
+        configure_logging("text", "info")
+        handler = root.handlers[0]
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(stream)
+        access = AccessLog()
+        total = 3 * SLICE_LINES + 10
+        for _ in range(total):
+            access.record("POST", "/price", 200, "hit", 0.25, "BTC/USDT")
+        loop = asyncio.get_running_loop()
+        access._format_on_loop(loop)  # what the loop's tick does
+        assert len(access._queue) == total - SLICE_LINES  # one slice; the rest next turns
+        turns = 0
+        while access._queue:
+            await asyncio.sleep(0)  # another callback gets its turn between slices
+            turns += 1
+            assert turns <= 10
+        assert turns == 3
+        access.flush()
+        if access._tick is not None:
+            access._tick.cancel()
+    finally:
+        root.handlers[:] = saved
+        root.setLevel(level)
+    assert stream.getvalue().count("\n") == total
 
 
 @given(
@@ -157,3 +199,32 @@ def test_remembered_parts_and_stamps_write_what_format_line_writes(
                 "text", "marketcache.access", extra.pop("created"), message, extra
             )
             assert text.line(line) == expected
+
+
+def test_lines_go_to_the_streams_file_after_what_it_buffered(tmp_path: Path) -> None:
+    """The writer writes to the stream's descriptor, after what others left in its buffer."""
+    path = tmp_path / "log"
+    with path.open("w", encoding="utf-8") as stream:
+        stream.write("before\n")  # still in the stream's buffer
+        _write_all(stream, "line one\nline two é\n")
+        stream.write("after\n")
+    assert path.read_text(encoding="utf-8") == "before\nline one\nline two é\nafter\n"
+
+
+def test_a_full_non_blocking_pipe_is_waited_for_not_lost() -> None:
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    text = "x" * 200_000 + "\n"  # more than a pipe holds
+    received: list[bytes] = []
+
+    def drain() -> None:
+        while chunk := os.read(read_fd, 65536):
+            received.append(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    with os.fdopen(write_fd, "w", encoding="utf-8") as stream:
+        _write_all(stream, text)
+    reader.join(30)
+    os.close(read_fd)
+    assert b"".join(received).decode() == text

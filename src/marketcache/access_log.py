@@ -13,18 +13,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
+import select
 import threading
 import time
 from collections import deque
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TextIO
 
 from marketcache.logs import TEXT_TIME, direct_handler, format_line, time_text
 
 log = logging.getLogger("marketcache.access")
 
 MAX_QUEUED = 200_000
-DRAIN_EVERY_S = 0.05
+DRAIN_EVERY_S = 0.25
+SLICE_LINES = 256  # lines the loop formats at a go: a request waits behind at most these
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
 
@@ -68,7 +71,7 @@ class AccessLog:
         self._stop = threading.Event()
         self._lock = threading.Lock()  # one drain at a time (the thread, flush, stop)
         self._thread: threading.Thread | None = None
-        self._tick: asyncio.TimerHandle | None = None
+        self._tick: asyncio.Handle | None = None
         self._text = TextLines(log.name)
         self.dropped = 0
         self.written = 0
@@ -114,8 +117,18 @@ class AccessLog:
         """Write every queued line now (tests, shutdown)."""
         self._drain(format_here=True)
 
-    def _format_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._queue and self._format_ready():
+    def _format_on_loop(self, loop: asyncio.AbstractEventLoop, left: int | None = None) -> None:
+        # A batch (what is queued when it starts) is formatted SLICE_LINES at a time, one
+        # slice per turn of the loop, so that requests are answered between the slices.
+        if left is None:
+            left = len(self._queue)
+        if left > 0:
+            done = self._format_ready(min(left, SLICE_LINES))
+            left = left - SLICE_LINES if done else 0
+        if left > 0:
+            self._tick = loop.call_soon(self._format_on_loop, loop, left)
+            return
+        if self._ready:
             self._wake.set()
         self._tick = loop.call_later(DRAIN_EVERY_S, self._format_on_loop, loop)
 
@@ -139,15 +152,17 @@ class AccessLog:
                 )
                 self.dropped = 0
 
-    def _format_ready(self) -> bool:
-        """Format what is queued now into text to write, if our handler writes it."""
+    def _format_ready(self, most: int | None = None) -> bool:
+        """Format what is queued now (at `most` lines) into text to write, if our handler
+        writes it."""
         direct = direct_handler(log)
         if direct is None:
             return False
         fmt, handler = direct
         lines: list[str] = []
         text = self._text
-        for _ in range(len(self._queue)):  # what is queued now; later lines, next batch
+        count = len(self._queue) if most is None else min(most, len(self._queue))
+        for _ in range(count):  # what is queued now; later lines, next batch
             try:
                 line = self._queue.popleft()
             except IndexError:  # a flush on another thread took the rest
@@ -163,11 +178,15 @@ class AccessLog:
         return bool(lines)
 
     def _write_ready(self) -> None:
+        # Everything formatted since the last write goes out in one write: each write the
+        # thread makes takes the GIL from the loop (and back after the system call).
         while self._ready:
-            text, handler = self._ready.popleft()
+            texts = [self._ready.popleft()]
+            while self._ready and self._ready[0][1] is texts[0][1]:
+                texts.append(self._ready.popleft())
+            handler = texts[0][1]
             with handler.lock or threading.Lock():
-                handler.stream.write(text)
-                handler.flush()
+                _write_all(handler.stream, "".join(text for text, _ in texts))
 
     def _write(self, line: Line) -> None:
         if not log.isEnabledFor(logging.INFO):
@@ -244,3 +263,20 @@ def _fields(line: Line) -> tuple[str, dict[str, Any]]:
         "symbol": line.symbol,
         "created": line.created,
     }
+
+
+def _write_all(stream: TextIO, text: str) -> None:
+    """Write `text` to `stream`: to its file descriptor at once when it has one."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # a StringIO, a test's capture
+        stream.write(text)
+        stream.flush()
+        return
+    stream.flush()  # what others wrote through the stream goes first
+    data = memoryview(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
+    while data:
+        try:
+            data = data[os.write(fd, data) :]
+        except BlockingIOError:  # a non-blocking pipe that is full: wait till it drains
+            select.select([], [fd], [], 1.0)

@@ -78,7 +78,7 @@ class RequestRecorder:
     latencies at the same moment, so the two never disagree.
     """
 
-    SETTLE_AT = 1024  # bounds the batch's memory and the pause its counting takes
+    SETTLE_AT = 256  # bounds the batch's memory and the pause its counting takes (~0.2 ms)
 
     def __init__(
         self,
