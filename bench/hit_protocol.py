@@ -8,7 +8,8 @@ transport that only collects bytes, and feeds each the same keep-alive requests
 µs per request of the event-loop thread (`time.thread_time`), medians of interleaved
 rounds, and the ratio. The socket's system calls and epoll are not in it: this is the
 Python a hit costs, the part our code decides.
-Usage: .venv/bin/python bench/hit_protocol.py [--rounds 5] [--requests 20000] [--batch 1]
+With --log our request log is on (text, to a file), its formatting on the loop counted.
+Usage: .venv/bin/python bench/hit_protocol.py [--rounds 5] [--requests 20000] [--batch 1] [--log]
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from marketcache.bench.peers.apps import payloads
 from marketcache.commands.protocol import GuardedHttpTools
 from marketcache.config import load_settings
 from marketcache.emulator.process import EmulatorProcess
+from marketcache.logs import configure_logging
 
 BODIES = {
     "/price": b'{"symbol":"BTC/USDT"}',
@@ -91,10 +93,12 @@ async def drive(protocol: Any, transport: Transport, data: bytes, batch: int, n:
     """Feed `n` requests (`batch` per call); CPU µs per request of this thread."""
     chunk = data * batch
     started = time.thread_time()
-    for _ in range(n // batch):
+    for i in range(n // batch):
         target = transport.answers + batch
         protocol.data_received(chunk)
         while transport.answers < target:  # the raw app answers from a task
+            await asyncio.sleep(0)
+        if i % 16 == 0:  # a turn of the loop now and then, as a server takes: timers run
             await asyncio.sleep(0)
     return (time.thread_time() - started) / n * 1e6
 
@@ -116,6 +120,11 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:
         config.load()
         return await _measure(HttpToolsProtocol, config, args)
     settings = load_settings({"exchange_url": args.exchange_url})
+    log_file = None
+    if args.log:  # the request log at info, to a file, as `marketcache serve` logs
+        log_file = (Path(args.payloads) / "ours.log").open("w")
+        os.dup2(log_file.fileno(), 2)
+        configure_logging("text", "info")
     app = create_app(settings)
     config = uvicorn.Config(app, lifespan="on", log_config=None, access_log=False)
     config.load()
@@ -153,7 +162,9 @@ async def _hit(protocol_class: Any, config: uvicorn.Config, path: str) -> bytes:
     raise RuntimeError(f"{path} never became a hit")
 
 
-async def _measure(protocol_class: Any, config: uvicorn.Config, args: argparse.Namespace) -> dict[str, float]:
+async def _measure(
+    protocol_class: Any, config: uvicorn.Config, args: argparse.Namespace
+) -> dict[str, float]:
     found: dict[str, float] = {}
     for path, body in BODIES.items():
         protocol, transport = connect(protocol_class, config)
@@ -164,11 +175,13 @@ async def _measure(protocol_class: Any, config: uvicorn.Config, args: argparse.N
     return found
 
 
-def run_child(one: str, exchange_url: str, payload_dir: str, args: argparse.Namespace) -> dict[str, float]:
+def run_child(
+    one: str, exchange_url: str, payload_dir: str, args: argparse.Namespace
+) -> dict[str, float]:
     """One contender's measurement, in a fresh process."""
     command = [sys.executable, __file__, "--one", one, "--exchange-url", exchange_url]
     command += ["--payloads", payload_dir, "--requests", str(args.requests)]
-    command += ["--batch", str(args.batch)]
+    command += ["--batch", str(args.batch)] + (["--log"] if args.log else [])
     env = {**os.environ, payloads.ENV: payload_dir}
     out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
@@ -179,6 +192,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument(
+        "--log", action="store_true", help="our request log on (to a file), as served"
+    )
     parser.add_argument("--one", choices=("ours", "raw"), help=argparse.SUPPRESS)
     parser.add_argument("--exchange-url", help=argparse.SUPPRESS)
     parser.add_argument("--payloads", help=argparse.SUPPRESS)
@@ -197,8 +213,13 @@ def main() -> int:
     print(f"CPU µs per request (the least of {args.rounds} rounds; batch {args.batch})")
     for path in BODIES:
         ours, ceiling = min(runs[("ours", path)]), min(runs[("raw", path)])
-        spread = [round(x, 1) for x in runs[("ours", path)]], [round(x, 1) for x in runs[("raw", path)]]
-        print(f"{path:26} ours {ours:6.2f}  raw {ceiling:6.2f}  ours/raw by CPU {ceiling / ours:.2f}x  {spread}")
+        spread = (
+            [round(x, 1) for x in runs[("ours", path)]],
+            [round(x, 1) for x in runs[("raw", path)]],
+        )
+        ratio = ceiling / ours
+        print(f"{path:26} ours {ours:6.2f}  raw {ceiling:6.2f}  ours/raw by CPU {ratio:.2f}x")
+        print(f"{'':26} each round, ours and raw: {spread}")
     return 0
 
 

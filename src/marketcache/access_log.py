@@ -27,7 +27,7 @@ log = logging.getLogger("marketcache.access")
 
 MAX_QUEUED = 200_000
 DRAIN_EVERY_S = 0.25
-SLICE_LINES = 256  # lines the loop formats at a go: a request waits behind at most these
+SLICE_LINES = 64  # lines the loop formats at a go (~0.1 ms): a request waits behind at most these
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
 

@@ -140,6 +140,7 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._read_by = 0.0  # loop time the request must be whole by (0: none pending)
         self._idle_by = 0.0  # loop time a kept-alive connection is closed by, if idle
         self._held: Task | None = None  # a request held until whole (a possible hit)
+        self._abort = transport.abort  # bound once, not per request
         self.per_client[self._host] += 1
         exempt = self._host in self.exempt or "*" in self.exempt
         over_client = not exempt and self.per_client[self._host] > self.max_per_client
@@ -155,7 +156,7 @@ class GuardedHttpTools(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        extensions: dict[str, Any] = {RECEIVED_AT: time.perf_counter(), ABORT: self.transport.abort}
+        extensions: dict[str, Any] = {RECEIVED_AT: time.perf_counter(), ABORT: self._abort}
         self.scope["extensions"] = extensions
         if not self._read_by:
             self._arm()
