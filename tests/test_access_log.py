@@ -228,3 +228,19 @@ def test_a_full_non_blocking_pipe_is_waited_for_not_lost() -> None:
     reader.join(30)
     os.close(read_fd)
     assert b"".join(received).decode() == text
+
+
+def test_below_info_nothing_is_queued() -> None:
+    """With the log at warning (LOG_LEVEL=warning) a request leaves no line behind."""
+    logger = logging.getLogger("marketcache.access")
+    saved = logger.level
+    access = AccessLog()
+    try:
+        logger.setLevel(logging.WARNING)
+        access.record("POST", "/price", 200, "hit", 0.25, "BTC/USDT")
+        assert not access._queue
+        logger.setLevel(logging.INFO)
+        access.record("POST", "/price", 200, "hit", 0.25, "BTC/USDT")
+        assert len(access._queue) == 1
+    finally:
+        logger.setLevel(saved)

@@ -85,15 +85,22 @@ class AccessLog:
         latency_ms: float,
         symbol: str | None,
     ) -> None:
-        """Queue one request's line (cheap: no formatting here)."""
+        """Queue one request's line (cheap: no formatting here); none below LOG_LEVEL=info."""
+        if not log.isEnabledFor(logging.INFO):  # logging's own cached answer
+            return
         if len(self._queue) >= self._max:
             self.dropped += 1
             return
         self._queue.append(Line(time.time(), method, path, status, cache, latency_ms, symbol))
 
+    @staticmethod
+    def wanted() -> bool:
+        """Whether request lines are logged at all (the log level is info or finer)."""
+        return log.isEnabledFor(logging.INFO)
+
     def start(self) -> None:
         """Start the writer thread (and the loop's formatting, inside a running loop)."""
-        if self._thread is not None or not log.isEnabledFor(logging.INFO):
+        if self._thread is not None or not self.wanted():
             return
         with contextlib.suppress(RuntimeError):  # no running loop: the thread formats
             loop = asyncio.get_running_loop()
