@@ -244,3 +244,31 @@ def test_below_info_nothing_is_queued() -> None:
         assert len(access._queue) == 1
     finally:
         logger.setLevel(saved)
+
+
+async def test_a_slice_takes_the_lines_that_arrived_meanwhile() -> None:
+    """However many requests a turn of the loop answers, the formatting keeps up."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
+    try:
+        configure_logging("text", "info")
+        handler = root.handlers[0]
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(stream)
+        access = AccessLog()
+        for _ in range(SLICE_LINES + 10):
+            access.record("POST", "/price", 200, "hit", 0.25, "BTC/USDT")
+        access._format_on_loop(asyncio.get_running_loop())  # a tick: one slice
+        assert len(access._queue) == 10
+        for _ in range(5 * SLICE_LINES):  # a busy turn: many requests answered
+            access.record("POST", "/price", 200, "hit", 0.25, "BTC/USDT")
+        await asyncio.sleep(0)  # the next slice: the 10 left and all that arrived
+        assert not access._queue
+        access.flush()
+        if access._tick is not None:
+            access._tick.cancel()
+    finally:
+        root.handlers[:] = saved
+        root.setLevel(level)
+    assert stream.getvalue().count("\n") == 6 * SLICE_LINES + 10

@@ -125,15 +125,15 @@ class AccessLog:
         self._drain(format_here=True)
 
     def _format_on_loop(self, loop: asyncio.AbstractEventLoop, left: int | None = None) -> None:
-        # A batch (what is queued when it starts) is formatted SLICE_LINES at a time, one
-        # slice per turn of the loop, so that requests are answered between the slices.
-        if left is None:
-            left = len(self._queue)
-        if left > 0:
-            done = self._format_ready(min(left, SLICE_LINES))
-            left = left - SLICE_LINES if done else 0
-        if left > 0:
-            self._tick = loop.call_soon(self._format_on_loop, loop, left)
+        # Every tick the loop formats what is queued, a slice per turn of the loop, so that
+        # requests are answered between slices. A slice is SLICE_LINES of what was left
+        # plus the lines that arrived since the last slice: the formatting keeps up however
+        # many requests a turn answers, and what is left shrinks by SLICE_LINES a turn.
+        queued = len(self._queue)
+        arrived = 0 if left is None else max(0, queued - left)
+        ours = bool(queued) and self._format_ready(min(queued, SLICE_LINES + arrived))
+        if ours and self._queue:
+            self._tick = loop.call_soon(self._format_on_loop, loop, len(self._queue))
             return
         if self._ready:
             self._wake.set()
