@@ -189,3 +189,28 @@ def test_an_answer_says_it_was_streamed_only_when_it_was(streamed: bool) -> None
     meta = answer.meta(1_764_000_000.5)
     assert meta.get("stream", False) is streamed
     assert list(meta)[:5] == ["cache", "age_ms", "source", "exchange", "fetched_at"]
+
+
+async def test_remembered_framing_keeps_age_and_status_true_per_request(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hits share a framed body only within one millisecond of age and one cache status."""
+    await harness.client.post("/price", json={"symbol": "BTC/USDT"})  # the miss fills it
+    forbid_routes(harness, monkeypatch)
+    seen = []
+    for step in (0.0, 0.0, 0.0004, 0.0006, 0.25, 0.0, 2.0):
+        await harness.clock.advance(step)
+        response = await harness.client.post("/price", json={"symbol": "BTC/USDT"})
+        meta = response.json()["meta"]
+        assert response.headers["x-cache"] == meta["cache"]
+        assert response.headers["content-length"] == str(len(response.content))
+        seen.append((meta["age_ms"], meta["cache"]))
+    assert seen == [
+        (0, "hit"),
+        (0, "hit"),
+        (0, "hit"),
+        (1, "hit"),
+        (251, "hit"),
+        (251, "hit"),
+        (2251, "stale"),  # past the 2 s fresh window: served stale while it refreshes
+    ]
