@@ -22,6 +22,12 @@
   waits for it. This leans on uvicorn's HttpToolsProtocol internals (`_start_asgi_task`,
   the cycle's fields, `STATUS_LINE`): tests/commands/test_protocol_hits.py holds the
   framing equal to the ASGI path's, so an upgrade that changes them fails there.
+- **Accepting**: libuv accepts one connection per turn of the event loop; under load a
+  turn answers hundreds of requests, so a burst of new connections waited in the listen
+  queue for seconds (at 1,000 connections some never got a turn within wrk's 10 s).
+  So whenever a connection is accepted, every connection already waiting in the
+  listening socket's queue is accepted too (`listener`, the socket `marketcache serve`
+  binds and gives uvicorn).
 - **WebSockets**: an upgraded connection leaves the HTTP guards (its read timer is
   stopped, it no longer counts per address: subscriptions count their own
   connections) for `GuardedWebSockets`, which, like every HTTP request, puts the
@@ -35,6 +41,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections import Counter
 from typing import Any, ClassVar, cast
@@ -109,6 +116,7 @@ class GuardedHttpTools(HttpToolsProtocol):
     per_client: ClassVar[Counter[str]] = Counter()
     hits: ClassVar[HitFastPath | None] = None
     deadlines: ClassVar[Deadlines] = Deadlines()
+    listener: ClassVar[socket.socket | None] = None  # whose waiting connections we accept
     # the server's default headers (date, server) and their header lines, last built
     _default_lines: ClassVar[tuple[object, bytes]] = (None, b"")
 
@@ -121,6 +129,7 @@ class GuardedHttpTools(HttpToolsProtocol):
         max_connections: int,
         exempt: frozenset[str],
         hits: HitFastPath | None = None,
+        listener: socket.socket | None = None,
     ) -> type[GuardedHttpTools]:
         """A subclass with these limits and a connection count of its own."""
         attributes: dict[str, Any] = {
@@ -131,6 +140,7 @@ class GuardedHttpTools(HttpToolsProtocol):
             "per_client": Counter(),
             "hits": hits,
             "deadlines": Deadlines(),
+            "listener": listener,
         }
         return type("GuardedHttpTools", (cls,), attributes)
 
@@ -148,6 +158,26 @@ class GuardedHttpTools(HttpToolsProtocol):
             self._refuse(TOO_MANY)
             return
         self._arm()
+        if self.listener is not None:
+            self._accept_waiting(self.listener)
+
+    def _accept_waiting(self, listener: socket.socket) -> None:
+        """Accept every connection waiting in the listen queue (see the module's notes)."""
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # out of descriptors, say: the server's own accept deals with it
+                return
+            connection.setblocking(False)
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.loop.create_task(self.loop.connect_accepted_socket(self._sibling, connection))
+
+    def _sibling(self) -> GuardedHttpTools:
+        return type(self)(
+            config=self.config, server_state=self.server_state, app_state=self.app_state
+        )
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()

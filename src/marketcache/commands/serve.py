@@ -185,13 +185,7 @@ def run(args: argparse.Namespace) -> int:
             host=effective.host,
             port=effective.port,
             loop="uvloop",
-            http=GuardedHttpTools.configured(
-                read_timeout_s=effective.http_read_timeout_s,
-                max_per_client=effective.max_connections_per_client,
-                max_connections=effective.max_connections,
-                exempt=frozenset(effective.trusted_proxy_list),
-                hits=app.fast_path,
-            ),
+            http=GuardedHttpTools,
             ws=GuardedWebSockets,
             ws_max_size=64 * 1024,  # a client message is a small JSON object
             proxy_headers=bool(effective.trusted_proxy_list),
@@ -202,6 +196,17 @@ def run(args: argparse.Namespace) -> int:
             lifespan="on",
             timeout_graceful_shutdown=5,
         )
+        # We bind the listening socket, so that the protocol can accept what waits in its queue
+        listener = config.bind_socket()
+        listener.setblocking(False)
+        config.http = GuardedHttpTools.configured(
+            read_timeout_s=effective.http_read_timeout_s,
+            max_per_client=effective.max_connections_per_client,
+            max_connections=effective.max_connections,
+            exempt=frozenset(effective.trusted_proxy_list),
+            hits=app.fast_path,
+            listener=listener,
+        )
         server = uvicorn.Server(config)
-        server.run()
+        server.run(sockets=[listener])
         return 0 if server.started else 1

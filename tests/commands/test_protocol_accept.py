@@ -1,0 +1,89 @@
+"""Connections waiting in the listen queue are accepted with the next one uvloop accepts.
+
+libuv accepts one connection per turn of the event loop; under load a turn answers
+hundreds of requests, and a burst of connections waited seconds to be accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import pytest
+import uvicorn
+from uvicorn.server import ServerState
+
+from marketcache.commands.protocol import GuardedHttpTools
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A bare ASGI app (never called here)."""
+
+
+def listening() -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    listener.setblocking(False)
+    return listener
+
+
+async def test_one_accepted_connection_accepts_all_that_wait() -> None:
+    listener = listening()
+    clients = [socket.create_connection(listener.getsockname()) for _ in range(6)]
+    try:
+        config = uvicorn.Config(app, log_config=None, lifespan="off")
+        config.load()
+        protocol_class = GuardedHttpTools.configured(
+            read_timeout_s=10,
+            max_per_client=100,
+            max_connections=100,
+            exempt=frozenset(),
+            listener=listener,
+        )
+        state = ServerState()
+        loop = asyncio.get_running_loop()
+        first, _ = listener.accept()  # what uvloop's own accept did
+        await loop.connect_accepted_socket(
+            lambda: protocol_class(config=config, server_state=state, app_state={}), first
+        )
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # connection_made accepted everything that waited
+        for _ in range(200):  # ... whose protocols start in tasks of their own
+            if len(state.connections) == len(clients):
+                break
+            await asyncio.sleep(0.01)
+        assert len(state.connections) == len(clients)
+        for protocol in list(state.connections):
+            protocol.transport.close()
+    finally:
+        for client in clients:
+            client.close()
+        listener.close()
+
+
+async def test_without_a_listener_nothing_else_is_accepted() -> None:
+    listener = listening()
+    clients = [socket.create_connection(listener.getsockname()) for _ in range(3)]
+    try:
+        config = uvicorn.Config(app, log_config=None, lifespan="off")
+        config.load()
+        protocol_class = GuardedHttpTools.configured(
+            read_timeout_s=10, max_per_client=100, max_connections=100, exempt=frozenset()
+        )
+        state = ServerState()
+        first, _ = listener.accept()
+        await asyncio.get_running_loop().connect_accepted_socket(
+            lambda: protocol_class(config=config, server_state=state, app_state={}), first
+        )
+        assert len(state.connections) == 1  # connection_made has run: it accepted nothing
+        waiting = [listener.accept()[0] for _ in range(2)]  # still in the queue
+        for connection in waiting:
+            connection.close()
+        for protocol in list(state.connections):
+            protocol.transport.close()
+    finally:
+        for client in clients:
+            client.close()
+        listener.close()
