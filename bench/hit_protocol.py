@@ -96,7 +96,7 @@ async def drive(protocol: Any, transport: Transport, data: bytes, batch: int, n:
     for i in range(n // batch):
         target = transport.answers + batch
         protocol.data_received(chunk)
-        while transport.answers < target:  # the raw app answers from a task
+        while transport.answers < target:  # noqa: ASYNC110 (the raw app answers from a task)
             await asyncio.sleep(0)
         if i % 16 == 0:  # a turn of the loop now and then, as a server takes: timers run
             await asyncio.sleep(0)
@@ -153,7 +153,7 @@ async def _hit(protocol_class: Any, config: uvicorn.Config, path: str) -> bytes:
     for _ in range(100):
         seen.clear()
         protocol.data_received(request(path, BODIES[path]))
-        while b"\r\n\r\n" not in b"".join(seen):
+        while b"\r\n\r\n" not in b"".join(seen):  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         head, _, body = b"".join(seen).partition(b"\r\n\r\n")
         if b"x-cache: hit" in head:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,23 @@ from marketcache.access_log import (
     printable,
 )
 from marketcache.logs import configure_logging, format_line
+
+
+@contextlib.contextmanager
+def text_log() -> Iterator[io.StringIO]:
+    """The app's text logging at info, its handler writing to the stream yielded."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
+    try:
+        configure_logging("text", "info")
+        handler = root.handlers[0]
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(stream)
+        yield stream
+    finally:
+        root.handlers[:] = saved
+        root.setLevel(level)
 
 
 def test_printable_escapes_control_characters() -> None:
@@ -109,14 +128,7 @@ def test_a_batch_is_byte_for_byte_what_the_formatter_writes(fmt: str) -> None:
 
 
 async def test_inside_a_loop_the_loop_formats_and_the_thread_writes() -> None:
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved, level = root.handlers[:], root.level
-    try:
-        configure_logging("text", "info")
-        handler = root.handlers[0]
-        assert isinstance(handler, logging.StreamHandler)
-        handler.setStream(stream)
+    with text_log() as stream:
         access = AccessLog()
         access.start()
         formatted_by = []
@@ -135,23 +147,13 @@ async def test_inside_a_loop_the_loop_formats_and_the_thread_writes() -> None:
             await asyncio.sleep(0.01)
         assert formatted_by  # before stop() flushes
         access.stop()
-    finally:
-        root.handlers[:] = saved
-        root.setLevel(level)
     assert set(formatted_by) == {threading.main_thread()}
     assert access.written == len(LINES)
 
 
 async def test_a_long_batch_is_formatted_a_slice_per_turn_of_the_loop() -> None:
     """Requests are answered between the slices: a slice is SLICE_LINES lines."""
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved, level = root.handlers[:], root.level
-    try:
-        configure_logging("text", "info")
-        handler = root.handlers[0]
-        assert isinstance(handler, logging.StreamHandler)
-        handler.setStream(stream)
+    with text_log() as stream:
         access = AccessLog()
         total = 3 * SLICE_LINES + 10
         for _ in range(total):
@@ -168,9 +170,6 @@ async def test_a_long_batch_is_formatted_a_slice_per_turn_of_the_loop() -> None:
         access.flush()
         if access._tick is not None:
             access._tick.cancel()
-    finally:
-        root.handlers[:] = saved
-        root.setLevel(level)
     assert stream.getvalue().count("\n") == total
 
 
@@ -248,14 +247,7 @@ def test_below_info_nothing_is_queued() -> None:
 
 async def test_a_slice_takes_the_lines_that_arrived_meanwhile() -> None:
     """However many requests a turn of the loop answers, the formatting keeps up."""
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved, level = root.handlers[:], root.level
-    try:
-        configure_logging("text", "info")
-        handler = root.handlers[0]
-        assert isinstance(handler, logging.StreamHandler)
-        handler.setStream(stream)
+    with text_log() as stream:
         access = AccessLog()
         for _ in range(SLICE_LINES + 10):
             access.record("POST", "/price", 200, "hit", 0.25, "BTC/USDT")
@@ -268,7 +260,4 @@ async def test_a_slice_takes_the_lines_that_arrived_meanwhile() -> None:
         access.flush()
         if access._tick is not None:
             access._tick.cancel()
-    finally:
-        root.handlers[:] = saved
-        root.setLevel(level)
     assert stream.getvalue().count("\n") == 6 * SLICE_LINES + 10

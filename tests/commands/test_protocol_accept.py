@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,6 +20,21 @@ from marketcache.commands.protocol import GuardedHttpTools
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """A bare ASGI app (never called here)."""
+
+
+def guarded(listener: socket.socket | None) -> Callable[[], GuardedHttpTools]:
+    """A factory of our protocol (accepting from `listener`), all sharing one server state."""
+    config = uvicorn.Config(app, log_config=None, lifespan="off")
+    config.load()
+    protocol_class = GuardedHttpTools.configured(
+        read_timeout_s=10,
+        max_per_client=100,
+        max_connections=100,
+        exempt=frozenset(),
+        listener=listener,
+    )
+    state = ServerState()
+    return lambda: protocol_class(config=config, server_state=state, app_state={})
 
 
 def listening() -> socket.socket:
@@ -33,21 +49,10 @@ async def test_one_accepted_connection_accepts_all_that_wait() -> None:
     listener = listening()
     clients = [socket.create_connection(listener.getsockname()) for _ in range(6)]
     try:
-        config = uvicorn.Config(app, log_config=None, lifespan="off")
-        config.load()
-        protocol_class = GuardedHttpTools.configured(
-            read_timeout_s=10,
-            max_per_client=100,
-            max_connections=100,
-            exempt=frozenset(),
-            listener=listener,
-        )
-        state = ServerState()
-        loop = asyncio.get_running_loop()
+        factory = guarded(listener)
         first, _ = listener.accept()  # what uvloop's own accept did
-        await loop.connect_accepted_socket(
-            lambda: protocol_class(config=config, server_state=state, app_state={}), first
-        )
+        _, protocol = await asyncio.get_running_loop().connect_accepted_socket(factory, first)
+        state = protocol.server_state
         with pytest.raises(BlockingIOError):
             listener.accept()  # connection_made accepted everything that waited
         for _ in range(200):  # ... whose protocols start in tasks of their own
@@ -67,16 +72,9 @@ async def test_without_a_listener_nothing_else_is_accepted() -> None:
     listener = listening()
     clients = [socket.create_connection(listener.getsockname()) for _ in range(3)]
     try:
-        config = uvicorn.Config(app, log_config=None, lifespan="off")
-        config.load()
-        protocol_class = GuardedHttpTools.configured(
-            read_timeout_s=10, max_per_client=100, max_connections=100, exempt=frozenset()
-        )
-        state = ServerState()
         first, _ = listener.accept()
-        await asyncio.get_running_loop().connect_accepted_socket(
-            lambda: protocol_class(config=config, server_state=state, app_state={}), first
-        )
+        _, protocol = await asyncio.get_running_loop().connect_accepted_socket(guarded(None), first)
+        state = protocol.server_state
         assert len(state.connections) == 1  # connection_made has run: it accepted nothing
         waiting = [listener.accept()[0] for _ in range(2)]  # still in the queue
         for connection in waiting:
