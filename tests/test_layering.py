@@ -32,7 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = (
         }
     ),
     frozenset({"models", "keys", "answer", "params", "endpoints", "cache", "freshness"}),
-    frozenset({"analytics", "sources", "emulator"}),
+    frozenset({"analytics", "sources", "emulator", "candle_pages"}),
     frozenset({"monitoring", "wiring"}),
     frozenset({"streams"}),
     frozenset({"service", "batch", "subscriptions"}),

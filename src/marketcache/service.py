@@ -15,15 +15,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import orjson
 
 from marketcache import analytics, endpoints, keys
 from marketcache.answer import Answer, CacheStatus, Stamps, decode, encode
 from marketcache.cache import Cache, Freshness, Loaded, Result
+from marketcache.candle_pages import fetch_candles
 from marketcache.clock import Clock
 from marketcache.errors import MarketCacheError
-from marketcache.freshness import MarketFreshness, timeframe_seconds
+from marketcache.freshness import MarketFreshness
 from marketcache.models import Candles, Ticker, Trades, is_streamed
 from marketcache.sources.base import Source
 from marketcache.streams.answers import outdated
@@ -31,9 +31,6 @@ from marketcache.streams.answers import outdated
 if TYPE_CHECKING:
     from marketcache.streams import StreamManager
 
-KLINES_LIMIT = 1000  # one fetch serves every endpoint; Binance's weight is the same to 1000
-EXTEND_MARGIN = 3  # candles asked beyond those expected, so a full page means "not there yet"
-EXTEND_MAX = 100  # beyond this many new candles, fetch the whole series again
 TRADES_LIMIT = 1000
 WARM_CONCURRENCY = 4
 DECODED_KEPT = 4096
@@ -342,7 +339,8 @@ class MarketData:
         key = keys.ohlcv_key(self.exchange, symbol, timeframe)
 
         async def load() -> Loaded:
-            candles = await self._fetch_candles(key, symbol, timeframe)
+            held = self.cache.store.value(key) if self.cache is not None else None
+            candles = await fetch_candles(self.source, self.clock, held, symbol, timeframe)
             return Loaded(candles.to_bytes(), self._candles_freshness(candles, self.clock.now()))
 
         if self.cache is None:
@@ -350,35 +348,6 @@ class MarketData:
             return _Raw(loaded.value, self.clock.now(), loaded.freshness, "bypass", key)
         result = await self.cache.get_or_load(key, load, Freshness(0.0, 0.0))
         return self._raw_candles(result, key)
-
-    async def _fetch_candles(self, key: str, symbol: str, timeframe: str) -> Candles:
-        """The latest `KLINES_LIMIT` candles; only the live end if the cache holds the rest.
-
-        Closed candles never change, so a refresh asks for the candles from the one
-        that was live at the last fetch onwards and splices them onto what it had.
-        Anything unexpected (a gap, a short or full page) falls back to a full fetch.
-        """
-        held = self.cache.store.value(key) if self.cache is not None else None
-        if held is not None:
-            spliced = await self._extend(Candles.from_bytes(held), symbol, timeframe)
-            if spliced is not None:
-                return spliced
-        return await self.source.fetch_ohlcv(symbol, timeframe, KLINES_LIMIT)
-
-    async def _extend(self, held: Candles, symbol: str, timeframe: str) -> Candles | None:
-        if len(held) < KLINES_LIMIT:
-            return None  # a young market: its whole history is one cheap page anyway
-        since = int(held.open_time[-1])
-        step_ms = timeframe_seconds(timeframe) * 1000
-        limit = int((self.clock.now() * 1000 - since) // step_ms) + EXTEND_MARGIN
-        if limit > EXTEND_MAX:
-            return None
-        recent = await self.source.fetch_ohlcv(symbol, timeframe, limit, since_ms=since)
-        # A page shorter than asked reached the present; it must start where we asked.
-        if not 0 < len(recent) < limit or int(recent.open_time[0]) != since:
-            return None
-        table = np.vstack([held.table[held.open_time < since], recent.table])[-KLINES_LIMIT:]
-        return Candles(held.symbol, held.timeframe, table)
 
     def _raw_candles(self, result: Result, key: str) -> _Raw:
         # Candle freshness is a function of the series and of when it was stored,

@@ -6,11 +6,12 @@ import numpy as np
 
 from marketcache import keys
 from marketcache.cache import Cache, CacheOptions
+from marketcache.candle_pages import KLINES_LIMIT
 from marketcache.clock import ManualClock, settle
 from marketcache.config import Settings
 from marketcache.freshness import MarketFreshness
 from marketcache.models import Candles
-from marketcache.service import KLINES_LIMIT, MarketData
+from marketcache.service import MarketData
 from tests.fakes import FakeSource
 
 STEP_MS = 60_000  # 1m candles

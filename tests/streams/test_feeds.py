@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from marketcache.candle_pages import KLINES_LIMIT
 from marketcache.models import Candles, Ticker, is_streamed
 from marketcache.sources.streaming import TickerUpdate, TradeUpdate
-from marketcache.streams.feeds import KLINES_LIMIT, Target, TickerFeed, splice
+from marketcache.streams.feeds import Target, TickerFeed, splice
 
 MINUTE = 60_000
 

@@ -6,7 +6,7 @@
   last trade as soon as it is sent. Volumes move with the next ticker message.
 - candles: each kline message's candle replaces the row with its open time or is
   appended after the last one, onto the closed candles the cache holds — the
-  splice `MarketData._extend` makes of a REST page. A gap (a candle missed while
+  splice `candle_pages.fetch_candles` makes of a REST page. A gap (a candle missed while
   disconnected) asks for a REST backfill instead of inventing one.
 Every value is marked `streamed` and stamped with its message's exchange time.
 """
@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from marketcache.candle_pages import KLINES_LIMIT  # as many as the REST load keeps
 from marketcache.freshness import timeframe_seconds
 from marketcache.models import Candles, FloatArray, Ticker
 
 if TYPE_CHECKING:
     from marketcache.sources.streaming import TickerUpdate, TradeUpdate
-
-KLINES_LIMIT = 1000  # as many candles as the REST load keeps (service.KLINES_LIMIT)
 
 
 @dataclass(frozen=True, slots=True)

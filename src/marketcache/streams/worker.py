@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Literal
 
 from marketcache.cache.entry import Freshness
 from marketcache.cache.writes import Writes
+from marketcache.candle_pages import KLINES_LIMIT
 from marketcache.clock import Clock
 from marketcache.errors import BadResponse, MarketCacheError
 from marketcache.freshness import MarketFreshness, timeframe_seconds
 from marketcache.models import Candles
 from marketcache.sources.base import Source
-from marketcache.streams.feeds import KLINES_LIMIT, Target, TickerFeed, splice
+from marketcache.streams.feeds import Target, TickerFeed, splice
 from marketcache.streams.rate import Rate
 
 if TYPE_CHECKING:
