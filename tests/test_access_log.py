@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import io
 import logging
 import os
@@ -79,6 +80,20 @@ def test_the_writer_thread_writes_and_stop_drains(caplog: pytest.LogCaptureFixtu
     assert len([r for r in caplog.records if r.name == "marketcache.access"]) == 100
 
 
+def test_queued_lines_leave_the_garbage_collector_at_its_first_look(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Lines wait up to a drain interval; the collector must not carry them to old age."""
+    caplog.set_level(logging.INFO, logger="marketcache.access")
+    access = AccessLog()
+    access.record("POST", "/price", 200, "hit", 0.1234, "BTC/USDT")
+    access.record("GET", "/health", 200, None, 0.5, None)
+    gc.collect(0)
+    assert not any(gc.is_tracked(line) for line in access._queue)
+    access.flush()
+    assert len(caplog.records) == 2
+
+
 def test_a_full_queue_counts_drops_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="marketcache.access")
     access = AccessLog(max_queued=3)
@@ -117,7 +132,7 @@ def test_a_batch_is_byte_for_byte_what_the_formatter_writes(fmt: str) -> None:
             access = AccessLog()
             for n, line in enumerate(LINES):
                 access.record(*line)
-                access._queue[n] = access._queue[n]._replace(created=1_764_000_000.5 + n * 0.3)
+                access._queue[n] = (1_764_000_000.5 + n * 0.3, *access._queue[n][1:])
             access.flush()
     finally:
         root.handlers[:] = saved
@@ -192,7 +207,7 @@ def test_remembered_parts_and_stamps_write_what_format_line_writes(
     created0 = requests[0][0] if requests else 0.0
     for n, (created, latency_ms, cache) in enumerate(requests):
         for when in (created, created0 + n * step_s):  # scattered, and close together
-            line = Line(when, "POST", "/price", 200, cache, latency_ms, "BTC/USDT")
+            line: Line = (when, "POST", "/price", 200, cache, latency_ms, "BTC/USDT")
             message, extra = _fields(line)
             expected = format_line(
                 "text", "marketcache.access", extra.pop("created"), message, extra
