@@ -11,7 +11,7 @@ import numpy as np
 
 from marketcache.clock import Clock
 from marketcache.freshness import timeframe_seconds
-from marketcache.models import Candles
+from marketcache.models import Candles, FloatArray
 from marketcache.sources.base import Source
 
 KLINES_LIMIT = 1000  # one fetch serves every endpoint; Binance's weight is the same to 1000
@@ -44,5 +44,12 @@ async def _extend(
     # A page shorter than asked reached the present; it must start where we asked.
     if not 0 < len(recent) < limit or int(recent.open_time[0]) != since:
         return None
-    table = np.vstack([held.table[held.open_time < since], recent.table])[-KLINES_LIMIT:]
-    return Candles(held.symbol, held.timeframe, table)
+    return lay_over(held, recent.table)
+
+
+def lay_over(held: Candles, rows: FloatArray, streamed: bool = False) -> Candles:
+    """`held` with `rows` replacing its candles from the first row's open time on (and
+    appended after them), the oldest dropped beyond `KLINES_LIMIT`."""
+    older = held.table[held.open_time < float(rows[0, 0])]
+    table = np.vstack([older, rows])[-KLINES_LIMIT:]
+    return Candles(held.symbol, held.timeframe, np.ascontiguousarray(table), streamed)

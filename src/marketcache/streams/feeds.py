@@ -6,7 +6,7 @@
   last trade as soon as it is sent. Volumes move with the next ticker message.
 - candles: each kline message's candle replaces the row with its open time or is
   appended after the last one, onto the closed candles the cache holds — the
-  splice `candle_pages.fetch_candles` makes of a REST page. A gap (a candle missed while
+  splice `candle_pages.lay_over` makes of a REST page. A gap (a candle missed while
   disconnected) asks for a REST backfill instead of inventing one.
 Every value is marked `streamed` and stamped with its message's exchange time.
 """
@@ -17,9 +17,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from marketcache.candle_pages import KLINES_LIMIT  # as many as the REST load keeps
+from marketcache.candle_pages import lay_over
 from marketcache.freshness import timeframe_seconds
 from marketcache.models import Candles, FloatArray, Ticker
 
@@ -102,6 +100,4 @@ def splice(held: Candles, rows: FloatArray, timeframe: str) -> Candles | None:
     step_ms = timeframe_seconds(timeframe) * 1000
     if first > float(held.open_time[-1]) + step_ms:
         return None
-    older = held.table[held.open_time < first]
-    table = np.vstack([older, rows])[-KLINES_LIMIT:]
-    return Candles(held.symbol, held.timeframe, np.ascontiguousarray(table), True)
+    return lay_over(held, rows, streamed=True)
