@@ -8,10 +8,12 @@
 - **Connections per client address**: past MAX_CONNECTIONS_PER_CLIENT (the
   addresses of TRUSTED_PROXIES excepted) a new connection gets a 503 with
   `Retry-After` and is closed; past MAX_CONNECTIONS in all, likewise.
-- **When a request arrived**: the moment its first byte was parsed goes into the
-  scope (`extensions["marketcache.received_at"]`, `time.perf_counter()`), so the
-  recorded latency includes the time a request waited behind others before the
-  app ran it.
+- **When a request arrived**: the moment its first byte was parsed, less the time
+  its bytes surely waited unread in the kernel (`kernel_wait`: the socket's
+  receive buffer, or the listen queue), goes into the scope
+  (`extensions["marketcache.received_at"]`, `time.perf_counter()`), so the recorded
+  latency includes the time a request waited behind others before it was read and
+  before the app ran it.
 - **Hits without an ASGI cycle**: a request the hit fast path may answer (a market
   path, GET or a small POST) is held until it is whole; if it is a cache hit, its
   answer is written here, as uvicorn would frame it (its default headers,
@@ -58,6 +60,7 @@ from websockets.http11 import Request
 
 from marketcache.api.fastpath import ASKED, HitFastPath, header_lines
 from marketcache.api.observe import ABORT, RECEIVED_AT, STREAM_ENDING, arrived
+from marketcache.commands.kernel_wait import waited_s
 
 Task = tuple[RequestResponseCycle, Any]  # a cycle and the ASGI app to run it
 
@@ -117,6 +120,7 @@ class GuardedHttpTools(HttpToolsProtocol):
     hits: ClassVar[HitFastPath | None] = None
     deadlines: ClassVar[Deadlines] = Deadlines()
     listener: ClassVar[socket.socket | None] = None  # whose waiting connections we accept
+    tick_s: ClassVar[float | None] = None  # the kernel's tick (kernel_wait); None: not asked
     # the server's default headers (date, server) and their header lines, last built
     _default_lines: ClassVar[tuple[object, bytes]] = (None, b"")
 
@@ -130,6 +134,7 @@ class GuardedHttpTools(HttpToolsProtocol):
         exempt: frozenset[str],
         hits: HitFastPath | None = None,
         listener: socket.socket | None = None,
+        tick_s: float | None = None,
     ) -> type[GuardedHttpTools]:
         """A subclass with these limits and a connection count of its own."""
         attributes: dict[str, Any] = {
@@ -141,6 +146,7 @@ class GuardedHttpTools(HttpToolsProtocol):
             "hits": hits,
             "deadlines": Deadlines(),
             "listener": listener,
+            "tick_s": tick_s,
         }
         return type("GuardedHttpTools", (cls,), attributes)
 
@@ -151,6 +157,8 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._idle_by = 0.0  # loop time a kept-alive connection is closed by, if idle
         self._held: Task | None = None  # a request held until whole (a possible hit)
         self._abort = transport.abort  # bound once, not per request
+        self._socket = transport.get_extra_info("socket")
+        self._answered_at = 0.0  # perf_counter of the last answer (0: none yet)
         self.per_client[self._host] += 1
         exempt = self._host in self.exempt or "*" in self.exempt
         over_client = not exempt and self.per_client[self._host] > self.max_per_client
@@ -186,7 +194,13 @@ class GuardedHttpTools(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        extensions: dict[str, Any] = {RECEIVED_AT: time.perf_counter(), ABORT: self._abort}
+        received_at = time.perf_counter()
+        tick_s = self.tick_s
+        # bytes sent after our last answer went out less than a tick ago cannot have
+        # waited a tick: their kernel bound is 0, and the system call is spared
+        if tick_s is not None and received_at - self._answered_at >= tick_s:
+            received_at -= waited_s(self._socket, tick_s)
+        extensions: dict[str, Any] = {RECEIVED_AT: received_at, ABORT: self._abort}
         self.scope["extensions"] = extensions
         if not self._read_by:
             self._arm()
@@ -240,6 +254,7 @@ class GuardedHttpTools(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         # uvicorn's, except that the keep-alive wait is a deadline the sweep checks
+        self._answered_at = time.perf_counter()
         self.server_state.total_requests += 1
         if self.transport.is_closing():
             return

@@ -22,6 +22,7 @@ from typing import Any
 import uvicorn
 
 from marketcache import procutil
+from marketcache.commands.kernel_wait import measure_tick_s
 from marketcache.commands.protocol import GuardedHttpTools, GuardedWebSockets
 from marketcache.config import (
     BINANCE_JITTER_MS,
@@ -206,6 +207,7 @@ def run(args: argparse.Namespace) -> int:
             exempt=frozenset(effective.trusted_proxy_list),
             hits=app.fast_path,
             listener=listener,
+            tick_s=measure_tick_s(),
         )
         server = uvicorn.Server(config)
         server.run(sockets=[listener])

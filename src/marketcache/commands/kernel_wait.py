@@ -1,0 +1,70 @@
+"""How long a request's bytes waited in the kernel before the server read them.
+
+Under load a request waits in its socket's receive buffer (or, on a new connection,
+in the listen queue) until the event loop comes round to it: at 1,000 connections
+that is most of what a client waits, and nothing the server times once it has read
+the bytes can see it. The kernel can: `TCP_INFO`'s `tcpi_last_data_recv` is the time
+since the connection last received data, counted in the kernel's ticks (jiffies: 4 ms
+at HZ=250, 1 ms at HZ=1000) and reported in milliseconds. One tick less than that is
+a time the newest bytes surely waited, so `waited_s` is a lower bound, never more
+than the truth; it misses at most a tick. The tick is measured once, on loopback, by
+`measure_tick_s` (`marketcache serve` does, at start).
+
+A read that can only have waited less than a tick (the connection's last answer went
+out less than a tick ago) need not ask: its bound would be 0. So under a load the
+loop keeps up with, no request pays the system call (about 1 µs); past it, each does.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import time
+from typing import Any
+
+# struct tcp_info (linux/tcp.h): 8 bytes of u8 fields, then u32 rto, ato, snd_mss,
+# rcv_mss, unacked, sacked, lost, retrans, fackets, last_data_sent, last_ack_sent,
+# last_data_recv: the last is at byte 52.
+_LAST_DATA_RECV = struct.Struct("=I")
+_OFFSET = 52
+_SIZE = _OFFSET + _LAST_DATA_RECV.size
+_TCP_INFO: int | None = getattr(socket, "TCP_INFO", None)  # Linux only
+
+
+def measure_tick_s(most_s: float = 0.2) -> float | None:
+    """The kernel's tick as `tcpi_last_data_recv` counts it, or None where it cannot be read."""
+    if _TCP_INFO is None:
+        return None
+    try:
+        with (
+            socket.create_server(("127.0.0.1", 0)) as server,
+            socket.create_connection(server.getsockname()[:2]) as client,
+        ):
+            accepted, _ = server.accept()
+            with accepted:
+                client.sendall(b".")
+                deadline = time.perf_counter() + most_s
+                while time.perf_counter() < deadline:  # the first step is one tick
+                    since_ms = last_data_ms(accepted)
+                    if since_ms:
+                        return since_ms / 1000
+    except OSError:
+        return None
+    return None
+
+
+def last_data_ms(sock: Any) -> int:
+    """Milliseconds since `sock` (a TCP socket, or a loop's stand-in for one) last got data."""
+    assert _TCP_INFO is not None
+    info = sock.getsockopt(socket.IPPROTO_TCP, _TCP_INFO, _SIZE)
+    since: int = _LAST_DATA_RECV.unpack_from(info, _OFFSET)[0]
+    return since
+
+
+def waited_s(sock: Any, tick_s: float) -> float:
+    """Seconds the newest bytes on `sock` surely waited unread (0 when it cannot say)."""
+    try:
+        since_s = last_data_ms(sock) / 1000
+    except (OSError, AttributeError):  # not TCP (a Unix socket), or closed meanwhile
+        return 0.0
+    return max(0.0, since_s - tick_s)

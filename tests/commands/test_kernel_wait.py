@@ -1,0 +1,48 @@
+"""The kernel's bound on how long bytes waited unread: never above the truth, a tick below."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+
+import pytest
+
+from marketcache.commands.kernel_wait import measure_tick_s, waited_s
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="TCP_INFO is Linux's")
+
+
+@pytest.fixture(scope="module")
+def tick_s() -> float:
+    tick = measure_tick_s()
+    assert tick is not None, "TCP_INFO unreadable on Linux"
+    return tick
+
+
+def test_the_tick_is_one_of_the_kernels(tick_s: float) -> None:
+    assert round(tick_s * 1000) in {1, 2, 3, 4, 10}  # HZ 1000, 500, 300, 250, 100
+
+
+def test_bytes_held_unread_are_bounded_from_below(tick_s: float) -> None:
+    with (
+        socket.create_server(("127.0.0.1", 0)) as server,
+        socket.create_connection(server.getsockname()[:2]) as client,
+    ):
+        accepted, _ = server.accept()
+        with accepted:
+            sent = time.perf_counter()
+            client.sendall(b"GET / HTTP/1.1\r\n\r\n")
+            time.sleep(0.1)  # the bytes wait unread this long
+            before = time.perf_counter()
+            bound = waited_s(accepted, tick_s)
+            after = time.perf_counter()
+    assert bound <= after - sent  # never more than they waited
+    assert bound >= before - sent - 2 * tick_s  # at most a tick (and a tick's rounding) less
+
+
+def test_a_socket_that_is_not_tcp_says_nothing(tick_s: float) -> None:
+    left, right = socket.socketpair()
+    with left, right:
+        left.sendall(b"x")
+        assert waited_s(right, tick_s) == 0.0
