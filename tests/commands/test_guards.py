@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import socket
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from marketcache.commands.service_process import ServiceProcess
@@ -87,3 +91,68 @@ def test_an_idle_kept_alive_connection_is_closed(guarded: ServiceProcess) -> Non
     assert answer.startswith(b"HTTP/1.1 200"), answer
     assert b"connection: close" not in answer.lower()
     assert idle_s >= 4.0, idle_s  # not before the keep-alive timeout
+
+
+def _price_request() -> bytes:
+    body = b'{"symbol": "BTC/USDT"}'
+    head = "POST /price HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+    return f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """One whole answer (headers and a body of its content-length)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(
+        next(h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")).split(b":")[
+            1
+        ]
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head
+
+
+def test_time_unread_in_the_kernel_is_in_every_latency_figure() -> None:
+    """Requests sent while the server is stopped wait unread; all three figures hold that."""
+    held_s, held = 0.3, 5  # five, so that they are the top 1 % of up to 500 requests
+    env = {"LOG_LEVEL": "info", "LOG_FORMAT": "text"}
+    with ServiceProcess(("--offline",), env=env) as served:
+        socks = [_connect(served) for _ in range(held)]
+        try:
+            for sock in socks:
+                sock.sendall(_price_request())
+                assert _answer(sock).startswith(b"HTTP/1.1 200")  # the next ones are hits
+            os.kill(served.pid, signal.SIGSTOP)
+            try:
+                sent = time.monotonic()
+                for sock in socks:
+                    sock.sendall(_price_request())  # into the kernel's buffer, unread
+                while time.monotonic() - sent < held_s:  # the server stays stopped this long
+                    time.sleep(0.01)
+            finally:
+                os.kill(served.pid, signal.SIGCONT)
+            for sock in socks:
+                assert _answer(sock).startswith(b"HTTP/1.1 200")
+        finally:
+            for sock in socks:
+                sock.close()
+        summary = httpx.get(served.url + "/cache/performance").json()["data"]["summary"]
+        metrics = httpx.get(served.url + "/metrics").text
+        deadline = time.monotonic() + 30  # the request log is written off the request path
+        logged: list[float] = []
+        while time.monotonic() < deadline and len(logged) < 2 * held:
+            logged = [
+                float(ms) for ms in re.findall(r"POST /price 200 \S+ ([0-9.]+)ms", served.log())
+            ]
+            time.sleep(0.05)
+    least_ms = (held_s - 0.05) * 1000  # less a kernel tick (at most 10 ms) and then some
+    assert len(logged) == 2 * held, logged
+    assert min(logged[held:]) >= least_ms, logged  # the requests held unread
+    sums = re.findall(
+        r'request_duration_seconds_sum\{cache="\w+",endpoint="/price"\} (\S+)', metrics
+    )
+    assert sum(float(s) for s in sums) * 1000 >= held * least_ms, sums
+    assert summary["p99_ms"] >= least_ms, summary

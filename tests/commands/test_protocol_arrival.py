@@ -34,7 +34,8 @@ class BlockingApp:
         if scope["path"] == "/block":
             self.blocking.set()
             self.release.wait(30)  # the loop reads nothing meanwhile
-        await send({"type": "http.response.start", "status": 200, "headers": []})
+        headers = [(b"content-length", b"2")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"ok"})
 
 
@@ -80,7 +81,11 @@ def _ask(sock: socket.socket, path: str) -> None:
 
 
 def _answered(sock: socket.socket) -> bytes:
-    answer = sock.recv(65536)
+    answer = b""
+    while not answer.endswith(b"\r\n\r\nok"):  # the head and the body, in one read or two
+        chunk = sock.recv(65536)
+        assert chunk, answer
+        answer += chunk
     assert answer.startswith(b"HTTP/1.1 200"), answer
     return answer
 

@@ -211,9 +211,17 @@ class HitFastPath:
         return Hit(status, headers, header_lines(headers), content, answer, endpoint, rt)
 
     @staticmethod
-    def record(scope: Scope, hit: Hit, started: float) -> None:
-        """Count and log a hit once it is sent (`started`: when the request arrived)."""
+    def record(scope: Scope, hit: Hit, started: float, ended: float | None = None) -> None:
+        """Count and log a hit once it is sent (`started`: when the request arrived;
+        `ended`: when its answer left, if not now)."""
         answer = hit.answer
         observe(
-            hit.runtime, scope, hit.status, answer.cache, answer.symbol, started, hit.endpoint.path
+            hit.runtime,
+            scope,
+            hit.status,
+            answer.cache,
+            answer.symbol,
+            started,
+            hit.endpoint.path,
+            ended,
         )

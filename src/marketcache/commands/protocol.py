@@ -24,6 +24,13 @@
   waits for it. This leans on uvicorn's HttpToolsProtocol internals (`_start_asgi_task`,
   the cycle's fields, `STATUS_LINE`): tests/commands/test_protocol_hits.py holds the
   framing equal to the ASGI path's, so an upgrade that changes them fails there.
+- **When a hit's answer left**: uvloop holds what a transport is given until the loop's
+  turn ends and then sends every connection's writes at once. Under load a turn answers
+  hundreds of requests, so an answer waited up to the rest of that turn in our buffer.
+  A hit is therefore recorded when its turn's writes are out (`_record_sent`, the first
+  callback of the next turn), not when it was handed to the transport. (Sending each
+  answer at once instead cost 20-30 % more CPU a request at 256 connections: smaller
+  turns; docs/benchmarks/peers.md.)
 - **Accepting**: libuv accepts one connection per turn of the event loop; under load a
   turn answers hundreds of requests, so a burst of new connections waited in the listen
   queue for seconds (at 1,000 connections some never got a turn within wrk's 10 s).
@@ -121,6 +128,8 @@ class GuardedHttpTools(HttpToolsProtocol):
     deadlines: ClassVar[Deadlines] = Deadlines()
     listener: ClassVar[socket.socket | None] = None  # whose waiting connections we accept
     tick_s: ClassVar[float | None] = None  # the kernel's tick (kernel_wait); None: not asked
+    # hits answered in this turn of the loop, recorded once their answers are sent
+    unrecorded: ClassVar[list[tuple[Scope, Any, float]]] = []
     # the server's default headers (date, server) and their header lines, last built
     _default_lines: ClassVar[tuple[object, bytes]] = (None, b"")
 
@@ -147,6 +156,7 @@ class GuardedHttpTools(HttpToolsProtocol):
             "deadlines": Deadlines(),
             "listener": listener,
             "tick_s": tick_s,
+            "unrecorded": [],
         }
         return type("GuardedHttpTools", (cls,), attributes)
 
@@ -246,11 +256,23 @@ class GuardedHttpTools(HttpToolsProtocol):
             b"".join((STATUS_LINE[hit.status], lines[1], hit.head, end, hit.content))
         )
         cycle.response_started = cycle.response_complete = True
-        self.hits.record(scope, hit, arrived(scope))
+        unrecorded = self.unrecorded
+        if not unrecorded:  # the first of this turn: record them all once they are sent
+            self.loop.call_soon(self._record_sent, unrecorded)
+        unrecorded.append((scope, hit, arrived(scope)))
         if not cycle.keep_alive:
             self.transport.close()
         self.on_response_complete()
         return True
+
+    def _record_sent(self, unrecorded: list[tuple[Scope, Any, float]]) -> None:
+        """Record the hits of the last turn, whose answers the loop has sent by now."""
+        assert self.hits is not None
+        ended = time.perf_counter()
+        sent = unrecorded[:]
+        unrecorded.clear()
+        for scope, hit, started in sent:
+            self.hits.record(scope, hit, started, ended)
 
     def on_response_complete(self) -> None:
         # uvicorn's, except that the keep-alive wait is a deadline the sweep checks
