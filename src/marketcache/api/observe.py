@@ -35,7 +35,7 @@ RuntimeOf = Callable[[], Runtime | None]  # the app's Runtime; None before the l
 
 
 def arrived(scope: Scope) -> float:
-    """When the request's first byte was parsed, if the server says; else now."""
+    """When the request arrived (its bytes in the kernel), if the server says; else now."""
     extensions = scope.get("extensions")
     stamp = extensions.get(RECEIVED_AT) if extensions else None
     return float(stamp) if stamp is not None else time.perf_counter()
