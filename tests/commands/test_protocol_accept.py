@@ -12,10 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import uvicorn
-from uvicorn.server import ServerState
 
 from marketcache.commands.protocol import GuardedHttpTools
+from tests.commands.guarded import protocol_factory
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -24,17 +23,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 def guarded(listener: socket.socket | None) -> Callable[[], GuardedHttpTools]:
     """A factory of our protocol (accepting from `listener`), all sharing one server state."""
-    config = uvicorn.Config(app, log_config=None, lifespan="off")
-    config.load()
-    protocol_class = GuardedHttpTools.configured(
-        read_timeout_s=10,
-        max_per_client=100,
-        max_connections=100,
-        exempt=frozenset(),
-        listener=listener,
-    )
-    state = ServerState()
-    return lambda: protocol_class(config=config, server_state=state, app_state={})
+    return protocol_factory(app, listener=listener)
 
 
 def listening() -> socket.socket:

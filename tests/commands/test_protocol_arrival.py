@@ -11,12 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
-from uvicorn.server import ServerState
 
 from marketcache.api.observe import arrived
 from marketcache.commands.kernel_wait import measure_tick_s
-from marketcache.commands.protocol import GuardedHttpTools
+from tests.commands.guarded import protocol_factory, served_in_thread
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="TCP_INFO is Linux's")
 
@@ -45,35 +43,12 @@ def served() -> Iterator[tuple[BlockingApp, tuple[str, int], float]]:
     tick_s = measure_tick_s()
     assert tick_s is not None
     app = BlockingApp()
-    config = uvicorn.Config(app, log_config=None, lifespan="off")
-    config.load()
-    protocol_class = GuardedHttpTools.configured(
-        read_timeout_s=30,
-        max_per_client=100,
-        max_connections=100,
-        exempt=frozenset(),
-        tick_s=tick_s,
-    )
-    state = ServerState()
-    loop = asyncio.new_event_loop()
-    listener = socket.create_server(("127.0.0.1", 0))
-    server = loop.run_until_complete(
-        loop.create_server(
-            lambda: protocol_class(config=config, server_state=state, app_state={}),
-            sock=listener,
-        )
-    )
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
+    factory = protocol_factory(app, tick_s=tick_s)
     try:
-        yield app, listener.getsockname()[:2], tick_s
+        with served_in_thread(factory, asyncio.new_event_loop()) as address:
+            yield app, address, tick_s
     finally:
         app.release.set()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        server.close()
-        loop.run_until_complete(server.wait_closed())
-        loop.close()
 
 
 def _ask(sock: socket.socket, path: str) -> None:

@@ -10,12 +10,10 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
-import uvicorn
 import uvloop
-from uvicorn.server import ServerState
 
 from marketcache.api.fastpath import HitFastPath
-from marketcache.commands.protocol import GuardedHttpTools
+from tests.commands.guarded import protocol_factory, served_in_thread
 
 HOLD_S = 0.2
 
@@ -49,34 +47,10 @@ async def never_called(scope: Any, receive: Any, send: Any) -> None:
 @pytest.fixture
 def served() -> Iterator[tuple[TurnHolder, tuple[str, int], uvloop.Loop]]:
     hits = TurnHolder()
-    config = uvicorn.Config(never_called, log_config=None, lifespan="off")
-    config.load()
-    protocol_class = GuardedHttpTools.configured(
-        read_timeout_s=30,
-        max_per_client=100,
-        max_connections=100,
-        exempt=frozenset(),
-        hits=cast(HitFastPath, hits),
-    )
-    state = ServerState()
     loop = uvloop.new_event_loop()
-    listener = socket.create_server(("127.0.0.1", 0))
-    server = loop.run_until_complete(
-        loop.create_server(
-            lambda: protocol_class(config=config, server_state=state, app_state={}),
-            sock=listener,
-        )
-    )
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
-        yield hits, listener.getsockname()[:2], loop
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        server.close()
-        loop.run_until_complete(server.wait_closed())
-        loop.close()
+    factory = protocol_factory(never_called, hits=cast(HitFastPath, hits))
+    with served_in_thread(factory, loop) as address:
+        yield hits, address, loop
 
 
 REQUEST = b"GET /price HTTP/1.1\r\nHost: t\r\n\r\n"
