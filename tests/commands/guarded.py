@@ -16,17 +16,30 @@ from marketcache.api.fastpath import HitFastPath
 from marketcache.commands.protocol import GuardedHttpTools
 
 
+class ProtocolFactory:
+    """Makes our protocol (`protocol_class`) for each connection, all sharing one state."""
+
+    def __init__(self, protocol_class: type[GuardedHttpTools], config: uvicorn.Config) -> None:
+        self.protocol_class = protocol_class
+        self.config = config
+        self.state = ServerState()
+
+    def __call__(self) -> GuardedHttpTools:
+        return self.protocol_class(config=self.config, server_state=self.state, app_state={})
+
+
 def protocol_factory(
     app: Any,
     *,
     listener: socket.socket | None = None,
     hits: HitFastPath | None = None,
     tick_s: float | None = None,
-) -> Callable[[], GuardedHttpTools]:
-    """A factory of our protocol serving `app`, all its connections sharing one server state."""
+    base: type[GuardedHttpTools] = GuardedHttpTools,
+) -> ProtocolFactory:
+    """A factory of our protocol (`base`, configured) serving `app`."""
     config = uvicorn.Config(app, log_config=None, lifespan="off")
     config.load()
-    protocol_class = GuardedHttpTools.configured(
+    protocol_class = base.configured(
         read_timeout_s=30,
         max_per_client=100,
         max_connections=100,
@@ -35,8 +48,7 @@ def protocol_factory(
         listener=listener,
         tick_s=tick_s,
     )
-    state = ServerState()
-    return lambda: protocol_class(config=config, server_state=state, app_state={})
+    return ProtocolFactory(protocol_class, config)
 
 
 @contextlib.contextmanager

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import sys
 import time
 
 import pytest
 
-from marketcache.commands.kernel_wait import measure_tick_s, waited_s
+from marketcache.commands.kernel_wait import borrow, measure_tick_s, waited_s
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="TCP_INFO is Linux's")
 
@@ -46,3 +47,27 @@ def test_a_socket_that_is_not_tcp_says_nothing(tick_s: float) -> None:
     with left, right:
         left.sendall(b"x")
         assert waited_s(right, tick_s) == 0.0
+
+
+def test_a_borrowed_socket_never_closes_the_descriptor(tick_s: float) -> None:
+    with (
+        socket.create_server(("127.0.0.1", 0)) as server,
+        socket.create_connection(server.getsockname()[:2]) as client,
+    ):
+        accepted, _ = server.accept()
+        with accepted:
+            borrowed = borrow(accepted)
+            assert borrowed is not None
+            client.sendall(b"x")
+            assert waited_s(borrowed, tick_s) >= 0.0
+            del borrowed  # its finalizer lets go without closing
+            gc.collect()
+            again = borrow(accepted)
+            assert again is not None
+            again.close()
+            assert again.fileno() == -1
+            assert accepted.recv(1) == b"x"  # still open, and ours
+
+
+def test_what_has_no_descriptor_is_not_borrowed() -> None:
+    assert borrow(object()) is None

@@ -13,6 +13,11 @@ than the truth; it misses at most a tick. The tick is measured once, on loopback
 A read that can only have waited less than a tick (the connection's last answer went
 out less than a tick ago) need not ask: its bound would be 0. So under a load the
 loop keeps up with, no request pays the system call (about 1 µs); past it, each does.
+
+The socket a loop's transport gives (uvloop's stand-in) builds a `socket.socket` for
+every `getsockopt`, which cost five times the call itself; a connection therefore
+asks through a `Borrowed` socket made once (`borrow`), which never closes the
+descriptor: the transport owns it.
 """
 
 from __future__ import annotations
@@ -51,6 +56,27 @@ def measure_tick_s(most_s: float = 0.2) -> float | None:
     except OSError:
         return None
     return None
+
+
+class Borrowed(socket.socket):
+    """A socket object over a descriptor someone else owns: it never closes it."""
+
+    def close(self) -> None:
+        """Let go of the descriptor (the owner closes it)."""
+        if self.fileno() != -1:
+            self.detach()
+
+    def __del__(self) -> None:
+        # instead of the socket's own finalizer, which would close the descriptor
+        self.close()
+
+
+def borrow(sock: Any) -> Borrowed | None:
+    """A `Borrowed` socket over `sock`'s descriptor (a loop's stand-in), None if it has none."""
+    try:
+        return Borrowed(sock.family, sock.type, sock.proto, sock.fileno())
+    except (OSError, AttributeError, ValueError):
+        return None
 
 
 def last_data_ms(sock: Any) -> int:

@@ -24,6 +24,10 @@
   waits for it. This leans on uvicorn's HttpToolsProtocol internals (`_start_asgi_task`,
   the cycle's fields, `STATUS_LINE`): tests/commands/test_protocol_hits.py holds the
   framing equal to the ASGI path's, so an upgrade that changes them fails there.
+- **Requests seen before**: a request that came whole and alone in one read and was a
+  hit is remembered by its bytes (`known_requests`); the same bytes on a connection at
+  rest (no request begun or unanswered) skip the parser: the scope is made from what
+  the first parse made of them. A known request that is no longer a hit is parsed.
 - **When a hit's answer left**: uvloop holds what a transport is given until the loop's
   turn ends and then sends every connection's writes at once. Under load a turn answers
   hundreds of requests, so an answer waited up to the rest of that turn in our buffer.
@@ -55,7 +59,6 @@ import time
 from collections import Counter
 from typing import Any, ClassVar, cast
 
-import orjson
 from starlette.types import Scope
 from uvicorn.protocols.http.httptools_impl import (
     STATUS_LINE,
@@ -67,53 +70,11 @@ from websockets.http11 import Request
 
 from marketcache.api.fastpath import ASKED, HitFastPath, header_lines
 from marketcache.api.observe import ABORT, RECEIVED_AT, STREAM_ENDING, arrived
-from marketcache.commands.kernel_wait import waited_s
+from marketcache.commands.kernel_wait import borrow, waited_s
+from marketcache.commands.known_requests import Known, KnownRequests
+from marketcache.commands.refusals import TOO_MANY, TOO_SLOW, Deadlines
 
 Task = tuple[RequestResponseCycle, Any]  # a cycle and the ASGI app to run it
-
-
-def _response(status: int, reason: str, code: str, message: str) -> bytes:
-    body = orjson.dumps({"success": False, "error": {"code": code, "message": message}})
-    head = (
-        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
-        f"content-length: {len(body)}\r\nretry-after: 1\r\nconnection: close\r\n\r\n"
-    )
-    return head.encode() + body
-
-
-TOO_SLOW = _response(408, "Request Timeout", "request_timeout", "the request came too slowly")
-TOO_MANY = _response(
-    503, "Service Unavailable", "too_many_connections", "too many connections; retry shortly"
-)
-
-
-class Deadlines:
-    """One timer for the read and keep-alive deadlines of every connection.
-
-    A timer per request (armed when it begins, cancelled when it is whole, and
-    uvicorn's keep-alive timer after each answer) cost about 5 µs a request at 256
-    connections; a deadline is a float, and a sweep every `SWEEP_S` acts on those
-    past. So a deadline holds within `SWEEP_S`.
-    """
-
-    SWEEP_S = 0.25
-
-    def __init__(self) -> None:
-        self.handle: asyncio.TimerHandle | None = None
-
-    def watch(self, loop: asyncio.AbstractEventLoop, connections: set[Any]) -> None:
-        """Make sure a sweep is coming (the protocols call this as they set deadlines)."""
-        if self.handle is None:
-            self.handle = loop.call_later(self.SWEEP_S, self._sweep, loop, connections)
-
-    def _sweep(self, loop: asyncio.AbstractEventLoop, connections: set[Any]) -> None:
-        self.handle = None
-        now = loop.time()
-        for connection in list(connections):
-            if isinstance(connection, GuardedHttpTools):
-                connection.past_deadline(now)
-        if connections:
-            self.watch(loop, connections)
 
 
 class GuardedHttpTools(HttpToolsProtocol):
@@ -130,6 +91,7 @@ class GuardedHttpTools(HttpToolsProtocol):
     tick_s: ClassVar[float | None] = None  # the kernel's tick (kernel_wait); None: not asked
     # hits answered in this turn of the loop, recorded once their answers are sent
     unrecorded: ClassVar[list[tuple[Scope, Any, float]]] = []
+    known: ClassVar[KnownRequests] = KnownRequests()  # requests answered as hits, by bytes
     # the server's default headers (date, server) and their header lines, last built
     _default_lines: ClassVar[tuple[object, bytes]] = (None, b"")
 
@@ -157,6 +119,7 @@ class GuardedHttpTools(HttpToolsProtocol):
             "listener": listener,
             "tick_s": tick_s,
             "unrecorded": [],
+            "known": KnownRequests(),
         }
         return type("GuardedHttpTools", (cls,), attributes)
 
@@ -167,8 +130,20 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._idle_by = 0.0  # loop time a kept-alive connection is closed by, if idle
         self._held: Task | None = None  # a request held until whole (a possible hit)
         self._abort = transport.abort  # bound once, not per request
-        self._socket = transport.get_extra_info("socket")
+        self._socket = borrow(transport.get_extra_info("socket")) if self.tick_s else None
         self._answered_at = 0.0  # perf_counter of the last answer (0: none yet)
+        self._parsing = False  # a request has begun and is not whole yet
+        self._begun = 0  # requests begun in the bytes being parsed
+        self._learning = False  # the bytes being parsed may become a known request
+        self._learned: Known | None = None  # what they parsed to, if a hit
+        self._base_scope = {
+            "type": "http",
+            "asgi": {"version": self.config.asgi_version, "spec_version": "2.3"},
+            "server": self.server,
+            "client": self.client,
+            "scheme": self.scheme,
+            "root_path": self.root_path,
+        }
         self.per_client[self._host] += 1
         exempt = self._host in self.exempt or "*" in self.exempt
         over_client = not exempt and self.per_client[self._host] > self.max_per_client
@@ -198,25 +173,62 @@ class GuardedHttpTools(HttpToolsProtocol):
         )
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._let_go_of_socket()
         self._disarm()
         self._release()
         super().connection_lost(exc)
 
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
+    def data_received(self, data: bytes) -> None:
+        cycle = self.cycle
+        at_rest = (
+            not self._parsing
+            and (cycle is None or cycle.response_complete)
+            and not self.pipeline
+            and self._held is None
+        )
+        if at_rest:
+            known = self.known.get(data)
+            if known is not None and self._answer_known(known):
+                return
+        self._begun = 0
+        self._learning = at_rest and self.hits is not None
+        self._learned = None
+        try:
+            super().data_received(data)
+        finally:
+            self._learning = False
+        self._remember(data)
+
+    def _remember(self, data: bytes) -> None:
+        """Keep `data` as a known request if it was one request, whole, and a hit."""
+        if self._learned is not None and self._begun == 1:
+            self.known.add(data, self._learned)
+
+    def _arrival(self) -> dict[str, Any]:
+        """The extensions of a request whose first byte was just read (its arrival)."""
         received_at = time.perf_counter()
         tick_s = self.tick_s
         # bytes sent after our last answer went out less than a tick ago cannot have
         # waited a tick: their kernel bound is 0, and the system call is spared
-        if tick_s is not None and received_at - self._answered_at >= tick_s:
+        if (
+            tick_s is not None
+            and self._socket is not None
+            and received_at - self._answered_at >= tick_s
+        ):
             received_at -= waited_s(self._socket, tick_s)
-        extensions: dict[str, Any] = {RECEIVED_AT: received_at, ABORT: self._abort}
-        self.scope["extensions"] = extensions
+        return {RECEIVED_AT: received_at, ABORT: self._abort}
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._parsing = True
+        self._begun += 1
+        self.scope["extensions"] = self._arrival()
         if not self._read_by:
             self._arm()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
+        self._parsing = False
         self._disarm()
         held, self._held = self._held, None
         if held is not None and held[0] is self.cycle and not self._answer_hit(held[0]):
@@ -243,27 +255,48 @@ class GuardedHttpTools(HttpToolsProtocol):
         if self.flow.write_paused or cycle.disconnected or self.transport.is_closing():
             return False
         scope = cast(Scope, cycle.scope)
-        hit = self.hits.answer(scope, bytes(cycle.body))
+        body = bytes(cycle.body)
+        hit = self.hits.answer(scope, body)
         if hit is None:
             scope["extensions"][ASKED] = True  # the ASGI way need not look it up again
             return False
+        cycle.response_started = cycle.response_complete = True
+        if self._learning:
+            self._learned = Known.of(scope, body, cycle.keep_alive)
+        self._send_hit(scope, hit, cycle.keep_alive)
+        return True
+
+    def _answer_known(self, known: Known) -> bool:
+        """Answer a known request (its bytes, whole, on a connection at rest) if still a hit."""
+        assert self.hits is not None
+        if self.flow.write_paused or self.transport.is_closing() or self.limit_concurrency:
+            return False
+        self._unset_keepalive_if_required()
+        scope = known.scope(self._base_scope, self.app_state.copy(), self._arrival())
+        hit = self.hits.answer(scope, known.body)
+        if hit is None:  # no longer a hit: the parser takes the bytes
+            return False
+        self._disarm()
+        self._send_hit(scope, hit, known.keep_alive)
+        return True
+
+    def _send_hit(self, scope: Scope, hit: Any, keep_alive: bool) -> None:
+        """Write a hit's answer as uvicorn would frame it; record it once it is sent."""
         defaults = self.server_state.default_headers  # a new list each second (its date)
         lines = self._default_lines
         if lines[0] is not defaults:
             lines = type(self)._default_lines = (defaults, header_lines(defaults))
-        end = b"\r\n" if cycle.keep_alive else b"connection: close\r\n\r\n"
+        end = b"\r\n" if keep_alive else b"connection: close\r\n\r\n"
         self.transport.write(
             b"".join((STATUS_LINE[hit.status], lines[1], hit.head, end, hit.content))
         )
-        cycle.response_started = cycle.response_complete = True
         unrecorded = self.unrecorded
         if not unrecorded:  # the first of this turn: record them all once they are sent
             self.loop.call_soon(self._record_sent, unrecorded)
         unrecorded.append((scope, hit, arrived(scope)))
-        if not cycle.keep_alive:
+        if not keep_alive:
             self.transport.close()
         self.on_response_complete()
-        return True
 
     def _record_sent(self, unrecorded: list[tuple[Scope, Any, float]]) -> None:
         """Record the hits of the last turn, whose answers the loop has sent by now."""
@@ -305,7 +338,13 @@ class GuardedHttpTools(HttpToolsProtocol):
     def handle_websocket_upgrade(self) -> None:
         self._disarm()  # the WebSocket lives as long as it is used; no read deadline
         self._release()  # counted by the subscriptions from now on
+        self._let_go_of_socket()
         super().handle_websocket_upgrade()
+
+    def _let_go_of_socket(self) -> None:
+        if self._socket is not None:
+            self._socket.close()  # lets go of the descriptor: the transport closes it
+            self._socket = None
 
     def _release(self) -> None:
         left = self.per_client[self._host] - 1
