@@ -21,16 +21,13 @@ from starlette.types import Scope
 
 MAX_KNOWN = 2048  # distinct requests remembered: bots repeat a few; a churn only re-parses
 MAX_BYTES = 4096  # a request longer than this is parsed every time
+FIELDS = ("http_version", "method", "path", "raw_path", "query_string")
 
 
 class Known(NamedTuple):
     """What the parse of a request's bytes made of them."""
 
-    method: str
-    path: str
-    raw_path: bytes
-    query_string: bytes
-    http_version: str
+    fields: dict[str, Any]  # the scope's fields the bytes decide (method, path, ...)
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
     keep_alive: bool
@@ -38,32 +35,19 @@ class Known(NamedTuple):
     @classmethod
     def of(cls, scope: Scope, body: bytes, keep_alive: bool) -> Known:
         """The known form of a parsed request: its scope's fields that the bytes decide."""
-        return cls(
-            scope["method"],
-            scope["path"],
-            scope["raw_path"],
-            scope["query_string"],
-            scope["http_version"],
-            tuple(scope["headers"]),
-            body,
-            keep_alive,
-        )
+        fields = {name: scope[name] for name in FIELDS}
+        return cls(fields, tuple(scope["headers"]), body, keep_alive)
 
     def scope(
         self, base: dict[str, Any], state: dict[str, Any], extensions: dict[str, Any]
     ) -> Scope:
         """An HTTP scope for this request on a connection (`base`: its server, client, ...)."""
-        return {
-            **base,
-            "state": state,
-            "http_version": self.http_version,
-            "method": self.method,
-            "path": self.path,
-            "raw_path": self.raw_path,
-            "query_string": self.query_string,
-            "headers": list(self.headers),
-            "extensions": extensions,
-        }
+        scope = self.fields.copy()
+        scope.update(base)
+        scope["headers"] = list(self.headers)
+        scope["state"] = state
+        scope["extensions"] = extensions
+        return scope
 
 
 class KnownRequests:

@@ -271,7 +271,7 @@ class GuardedHttpTools(HttpToolsProtocol):
         assert self.hits is not None
         if self.flow.write_paused or self.transport.is_closing() or self.limit_concurrency:
             return False
-        self._unset_keepalive_if_required()
+        self._idle_by = 0.0  # as data_received would (no keep-alive timer: see above)
         scope = known.scope(self._base_scope, self.app_state.copy(), self._arrival())
         hit = self.hits.answer(scope, known.body)
         if hit is None:  # no longer a hit: the parser takes the bytes
@@ -308,14 +308,17 @@ class GuardedHttpTools(HttpToolsProtocol):
             self.hits.record(scope, hit, started, ended)
 
     def on_response_complete(self) -> None:
-        # uvicorn's, except that the keep-alive wait is a deadline the sweep checks
+        # uvicorn's, except that the keep-alive wait is a deadline the sweep checks (so
+        # there is no keep-alive timer to cancel: uvicorn arms it only in its own version)
         self._answered_at = time.perf_counter()
         self.server_state.total_requests += 1
         if self.transport.is_closing():
             return
-        self._unset_keepalive_if_required()
-        self.flow.resume_reading()
+        flow = self.flow
+        if flow.read_paused:
+            flow.resume_reading()
         if self.pipeline:
+            self._idle_by = 0.0
             cycle, app = self.pipeline.pop()
             self._start_asgi_task(cycle, app)
         else:
