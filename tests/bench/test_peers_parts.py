@@ -6,9 +6,10 @@ import argparse
 import math
 from pathlib import Path
 
+import httpx
 import pytest
 
-from marketcache.bench.peers import nginx, recorded, report, runner, wrk
+from marketcache.bench.peers import contenders, nginx, recorded, report, runner, wrk
 from marketcache.bench.peers.contenders import Contender
 from marketcache.bench.peers.matrix import rotated
 
@@ -155,3 +156,28 @@ def test_the_recorded_quantile_is_the_bucket_that_holds_it() -> None:
     assert recorded.quantile_bound_ms(before, after, 0.99) == pytest.approx(100.0)
     assert recorded.quantile_bound_ms(before, after, 1.0) == math.inf
     assert math.isnan(recorded.quantile_bound_ms(after, after, 0.5))
+
+
+def test_a_run_is_primed_until_the_contender_answers_from_its_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answers = ["miss", "miss", "hit"]
+    asked: list[str] = []
+
+    def fetch(url: str, shape: object) -> httpx.Response:
+        asked.append(url)
+        return httpx.Response(200, headers={"x-cache": answers.pop(0) if answers else "miss"})
+
+    monkeypatch.setattr(contenders, "fetch", fetch)
+
+    def from_cache(response: httpx.Response) -> bool:
+        return response.headers["x-cache"] == "hit"
+
+    cached = Contender("c", "", "http://127.0.0.1:1", 1, is_hit=from_cache)
+    contenders.prime(cached, "/price")
+    assert len(asked) == 3  # asked until the third answer, the hit
+    with pytest.raises(RuntimeError, match="c no longer answers /price from its cache"):
+        contenders.prime(cached, "/price", tries=4)
+    assert len(asked) == 7
+    contenders.prime(Contender("any", "", "http://127.0.0.1:1", 1), "/price")
+    assert len(asked) == 8  # no way to tell a hit: one request

@@ -14,7 +14,7 @@ from typing import Any
 import psutil
 
 from marketcache.bench.peers import wrk
-from marketcache.bench.peers.contenders import Contender
+from marketcache.bench.peers.contenders import Contender, prime
 
 
 def cpu_seconds(pids: Sequence[int]) -> float:
@@ -36,7 +36,9 @@ def cpu_seconds(pids: Sequence[int]) -> float:
 
 
 def measured(contender: Contender, endpoint: str, **options: Any) -> dict[str, Any]:
-    """One wrk run with the contender's CPU time over it: its summary and CPU per request."""
+    """One wrk run of hits (primed first) with the contender's CPU time over it: its
+    summary and CPU per request."""
+    prime(contender, endpoint)
     before = cpu_seconds(contender.accounted_pids)
     result = wrk.run(contender.url, contender.shape(endpoint), **options)
     used = cpu_seconds(contender.accounted_pids) - before
