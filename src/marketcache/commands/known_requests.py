@@ -2,10 +2,11 @@
 
 A bot (or wrk) repeats the very same request bytes: same path, same headers, same
 body. Parsing them (httptools and uvicorn's callbacks: the scope, the headers, the
-request cycle) cost a third of what a hit cost the server. So when a request that
-arrived whole in one read, alone, was answered as a hit, its bytes are kept with
-what the parse made of them (`Known`); the same bytes arriving again on a connection
-at rest are that request again, and skip the parser (commands/protocol.py).
+request cycle) cost about a quarter of what a hit cost the server (13 of 57 CPU-µs
+at 256 connections). So when a request that arrived whole in one read, alone, was
+answered as a hit, its bytes are kept with what the parse made of them (`Known`);
+the same bytes arriving again on a connection at rest are that request again, and
+skip the parser (commands/protocol.py).
 
 Only what the bytes decide is kept (method, path, query, headers, body, HTTP
 version, keep-alive), never anything of the connection or the moment, so a known
