@@ -6,6 +6,7 @@ import gc
 import socket
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -25,19 +26,28 @@ def test_the_tick_is_one_of_the_kernels(tick_s: float) -> None:
     assert round(tick_s * 1000) in {1, 2, 3, 4, 10}  # HZ 1000, 500, 300, 250, 100
 
 
-def test_bytes_held_unread_are_bounded_from_below(tick_s: float) -> None:
+@pytest.fixture
+def connected() -> Iterator[tuple[socket.socket, socket.socket]]:
+    """A loopback TCP connection: the client's end and the accepted one."""
     with (
         socket.create_server(("127.0.0.1", 0)) as server,
         socket.create_connection(server.getsockname()[:2]) as client,
     ):
         accepted, _ = server.accept()
         with accepted:
-            sent = time.perf_counter()
-            client.sendall(b"GET / HTTP/1.1\r\n\r\n")
-            time.sleep(0.1)  # the bytes wait unread this long
-            before = time.perf_counter()
-            bound = waited_s(accepted, tick_s)
-            after = time.perf_counter()
+            yield client, accepted
+
+
+def test_bytes_held_unread_are_bounded_from_below(
+    tick_s: float, connected: tuple[socket.socket, socket.socket]
+) -> None:
+    client, accepted = connected
+    sent = time.perf_counter()
+    client.sendall(b"GET / HTTP/1.1\r\n\r\n")
+    time.sleep(0.1)  # the bytes wait unread this long
+    before = time.perf_counter()
+    bound = waited_s(accepted, tick_s)
+    after = time.perf_counter()
     assert bound <= after - sent  # never more than they waited
     assert bound >= before - sent - 2 * tick_s  # at most a tick (and a tick's rounding) less
 
@@ -49,24 +59,21 @@ def test_a_socket_that_is_not_tcp_says_nothing(tick_s: float) -> None:
         assert waited_s(right, tick_s) == 0.0
 
 
-def test_a_borrowed_socket_never_closes_the_descriptor(tick_s: float) -> None:
-    with (
-        socket.create_server(("127.0.0.1", 0)) as server,
-        socket.create_connection(server.getsockname()[:2]) as client,
-    ):
-        accepted, _ = server.accept()
-        with accepted:
-            borrowed = borrow(accepted)
-            assert borrowed is not None
-            client.sendall(b"x")
-            assert waited_s(borrowed, tick_s) >= 0.0
-            del borrowed  # its finalizer lets go without closing
-            gc.collect()
-            again = borrow(accepted)
-            assert again is not None
-            again.close()
-            assert again.fileno() == -1
-            assert accepted.recv(1) == b"x"  # still open, and ours
+def test_a_borrowed_socket_never_closes_the_descriptor(
+    tick_s: float, connected: tuple[socket.socket, socket.socket]
+) -> None:
+    client, accepted = connected
+    borrowed = borrow(accepted)
+    assert borrowed is not None
+    client.sendall(b"x")
+    assert waited_s(borrowed, tick_s) >= 0.0
+    del borrowed  # its finalizer lets go without closing
+    gc.collect()
+    again = borrow(accepted)
+    assert again is not None
+    again.close()
+    assert again.fileno() == -1
+    assert accepted.recv(1) == b"x"  # still open, and ours
 
 
 def test_what_has_no_descriptor_is_not_borrowed() -> None:

@@ -93,11 +93,8 @@ def warm(contender: Contender, hit: Callable[[httpx.Response], bool]) -> Contend
     """Ask each endpoint until it answers from the cache; record the answer sizes."""
     sizes: dict[str, int] = {}
     for endpoint in ENDPOINTS:
-        for _ in range(50):
-            response = fetch(contender.url, contender.shape(endpoint))
-            if hit(response):
-                break
-        else:
+        response = _ask_until(contender, endpoint, hit)
+        if response is None:
             raise RuntimeError(f"{contender.name} never answered {endpoint} from its cache")
         data = orjson.loads(response.content)["data"]
         if data.get("symbol") != SYMBOL:
@@ -114,11 +111,23 @@ def prime(contender: Contender, endpoint: str, tries: int = 50) -> None:
     the reload; the waiters of 256 connections then took ~100 ms to answer, at the start
     of the run). That is a reload, not a hit, and not what the hit matrix measures.
     """
+    if _ask_until(contender, endpoint, contender.is_hit, tries) is None:
+        raise RuntimeError(f"{contender.name} no longer answers {endpoint} from its cache")
+
+
+def _ask_until(
+    contender: Contender,
+    endpoint: str,
+    hit: Callable[[httpx.Response], bool] | None,
+    tries: int = 50,
+) -> httpx.Response | None:
+    """Ask `endpoint` until `hit` says the answer came from the cache (None: any answer
+    does); that answer, or None after `tries`."""
     for _ in range(tries):
         response = fetch(contender.url, contender.shape(endpoint))
-        if contender.is_hit is None or contender.is_hit(response):
-            return
-    raise RuntimeError(f"{contender.name} no longer answers {endpoint} from its cache")
+        if hit is None or hit(response):
+            return response
+    return None
 
 
 def _x_cache(*served: str) -> Callable[[httpx.Response], bool]:
