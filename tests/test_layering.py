@@ -29,6 +29,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "logs",
             "access_log",
             "targets",
+            "tasks",
         }
     ),
     frozenset({"models", "keys", "answer", "params", "endpoints", "cache", "freshness"}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -131,4 +132,31 @@ async def test_the_tick_task_runs_until_stopped(clock: ManualClock) -> None:
     assert budget.paused
     assert budget.state.runs >= 1
     await budget.stop()
+    assert not budget.state.running
+
+
+class SwallowingBackend(BrokenBackend):
+    """Redis going away mid-call: redis-py's reconnect turns our cancel into its own error."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = asyncio.Event()
+
+    async def incr(self, name: str, amount: int, ttl: float) -> int:
+        self.entered.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.Event().wait()
+        raise ConnectionError("Connection closed by server.")
+
+
+async def test_a_cancel_lost_in_the_l2_call_still_stops_the_tick_task(clock: ManualClock) -> None:
+    backend = SwallowingBackend()
+    budget = RateBudget(100, clock=clock, weight_total=Weight(), backend=backend)  # type: ignore[arg-type]
+    await budget.start()
+    await backend.entered.wait()
+    task = budget._task
+    assert task is not None
+    await budget.stop()
+    assert task.done()
+    assert not task.cancelled()
     assert not budget.state.running

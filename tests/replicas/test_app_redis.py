@@ -12,6 +12,8 @@ from tests.cache.redis_server import RedisServer, unique_prefix
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
+    """A Redis of the test's own; it stops before the app does (fixtures end in reverse),
+    so the app's shutdown meets a Redis already gone, as when Redis dies first."""
     if not RedisServer.available():
         pytest.skip("no redis-server")
     server = RedisServer().start()

@@ -24,6 +24,7 @@ from marketcache.cache.cold_loads import ColdLoadBudget
 from marketcache.cache.stats import TaskState
 from marketcache.clock import Clock
 from marketcache.errors import RateLimited
+from marketcache.tasks import stop_requested, stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -148,9 +149,7 @@ class RateBudget:
     async def stop(self) -> None:
         """Stop counting."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await stop_tasks(task)
         self.state.running = False
 
     async def _run(self) -> None:
@@ -162,6 +161,8 @@ class RateBudget:
                 self.state.record(self._clock.now(), exc)
             else:
                 self.state.record(self._clock.now())
+            if stop_requested():  # the cancel was lost in redis-py's reconnect
+                return
             await self._clock.sleep(self.interval)
 
     def to_dict(self) -> dict[str, object]:

@@ -38,6 +38,7 @@ from marketcache.cache.waiting import wait_done
 from marketcache.cache.writes import Writes
 from marketcache.clock import Clock, SystemClock
 from marketcache.errors import CacheOverloaded, LoadTimeout
+from marketcache.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -323,11 +324,8 @@ class Cache:
         await self._upkeep.stop()
         if self._backend is not None and self._backend.shared is not None:
             await self._backend.shared.stop()
-        doomed = list(self._loads.background_tasks)
-        for task in doomed:
-            task.cancel()
-        side = list(self._side_tasks)
-        await asyncio.gather(*doomed, *side, return_exceptions=True)
+        await stop_tasks(*self._loads.background_tasks)
+        await asyncio.gather(*self._side_tasks, return_exceptions=True)  # bounded by L2's timeout
 
     async def __aenter__(self) -> Cache:
         await self.start()

@@ -36,6 +36,7 @@ from redis.exceptions import RedisError
 
 from marketcache.cache.backend import MISSING, BackendEntry, Listener, Missing
 from marketcache.errors import BackendUnavailable
+from marketcache.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -283,15 +284,9 @@ class RedisBackend:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping.set()  # redis-py may swallow a cancel: the loop also checks this
-        for _ in range(3):
-            task.cancel()
-            done, _ = await asyncio.wait([task], timeout=1.0)
-            if done:
-                return
-        log.warning("the fan-out task did not stop")
+        if task is not None:
+            self._stopping.set()  # redis-py may swallow a cancel: the loop also checks this
+            await stop_tasks(task)
 
     async def aclose(self) -> None:
         """Stop listening and close both connection pools."""

@@ -13,6 +13,7 @@ from marketcache.cache.entry import Entry
 from marketcache.cache.flight import Flight
 from marketcache.cache.stats import TaskState
 from marketcache.clock import Clock
+from marketcache.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -184,10 +185,7 @@ class Upkeep:
 
     async def stop(self) -> None:
         """Cancel the tasks and wait for them."""
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(*self._tasks.values())
         for name in self._tasks:
             self._states[name].running = False
         self._tasks.clear()

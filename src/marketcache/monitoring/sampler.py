@@ -10,7 +10,6 @@ time instead of waiting.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from marketcache.monitoring.history import (
 )
 from marketcache.monitoring.requests import RequestCounts, RequestRecorder
 from marketcache.sources.base import UpstreamStats
+from marketcache.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,4 @@ class Sampler:
     async def stop(self) -> None:
         """Cancel the background task and wait for it."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(task)

@@ -14,7 +14,6 @@ lapses after `lease_ttl_s` and the next replica with readers takes the stream.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ from marketcache.streams.feeds import Target
 from marketcache.streams.rate import Rate
 from marketcache.streams.stats import FIGURES
 from marketcache.streams.worker import Backoff, Worker
+from marketcache.tasks import stop_requested, stop_tasks
 
 if TYPE_CHECKING:
     from marketcache.sources.streaming import CcxtStreams
@@ -120,11 +120,8 @@ class StreamManager:
 
     async def stop(self) -> None:
         """Stop every stream, give the leases back, close the connections."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await stop_tasks(task)
         for key in list(self.owned):
             await self._drop(key)
         await self._client.close()
@@ -135,6 +132,8 @@ class StreamManager:
                 await self.tick()
             except Exception:  # a bug of ours must not end the streams' upkeep
                 log.exception("stream upkeep failed")
+            if stop_requested():  # a dependency lost the cancel
+                return
             await self._clock.sleep(self.options.tick_s)
 
     async def tick(self) -> None:

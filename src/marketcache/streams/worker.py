@@ -26,6 +26,7 @@ from marketcache.models import Candles
 from marketcache.sources.base import Source
 from marketcache.streams.feeds import Target, TickerFeed, splice
 from marketcache.streams.rate import Rate
+from marketcache.tasks import stop_tasks
 
 if TYPE_CHECKING:
     from marketcache.sources.streaming import CcxtStreams
@@ -91,10 +92,7 @@ class Worker:
 
     async def stop(self) -> None:
         """Stop streaming and unsubscribe (the raw entry stays, with its windows)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_tasks(self._task)
         t = self.target
         if t.kind == "ticker":
             await self._client.unwatch("ticker", t.symbol)

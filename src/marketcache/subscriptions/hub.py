@@ -24,6 +24,7 @@ from marketcache.subscriptions.limits import Addresses, Limits
 from marketcache.subscriptions.outbox import Outbox
 from marketcache.subscriptions.stats import SubscriptionStats
 from marketcache.subscriptions.topics import Reader, Topic
+from marketcache.tasks import stop_tasks
 
 log = logging.getLogger("marketcache.subscriptions")
 
@@ -143,10 +144,7 @@ class Hub:
     async def stop(self) -> None:
         """Stop every watcher (the service is shutting down)."""
         self._closed = True
-        tasks = [f.task for f in self._feeds.values() if f.task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(*(f.task for f in self._feeds.values()))
         self._feeds.clear()
 
     # -- watching ----------------------------------------------------------------------
