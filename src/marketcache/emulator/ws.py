@@ -102,8 +102,10 @@ async def _pump(ws: web.WebSocketResponse, conn: Feed, state: StreamState, path:
     """Send what is due, tick after tick, until the connection's lifetime is over."""
     deadline = time.monotonic() + state.options.max_lifetime_s
     stalled_until = 0.0
-    while not ws.closed and time.monotonic() < deadline:
+    while not ws.closed:
         await state.ticked.wait()
+        if time.monotonic() >= deadline:  # asked after the wait: nothing goes out past it
+            break
         tick = state.tick
         rule = state.faults.pick(path, kinds=STREAM_FAULTS)
         if rule is not None and rule.fault == "drop":
