@@ -4,8 +4,8 @@ A task cancelled while a library is between two awaits of its own error
 handling (redis-py reconnecting after the server went away, for one) can lose
 the `CancelledError`: the library raises its own error instead, our loop counts
 it as a failed tick and sleeps on. `Task.cancelling()` still says the cancel was
-asked for, so loops check `stop_requested()` before they sleep, and `stop()`
-cancels again whatever has not ended after a grace period.
+asked for, so loops check `stop_requested()` before they sleep, and
+`stop_tasks()` cancels again whatever has not ended after a grace period.
 """
 
 from __future__ import annotations
