@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from marketcache.commands.kernel_wait import borrow, measure_tick_s, waited_s
+from marketcache.commands.kernel_wait import borrow, measure_tick_s, smallest_step, waited_s
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="TCP_INFO is Linux's")
 
@@ -24,6 +24,21 @@ def tick_s() -> float:
 
 def test_the_tick_is_one_of_the_kernels(tick_s: float) -> None:
     assert round(tick_s * 1000) in {1, 2, 3, 4, 10}  # HZ 1000, 500, 300, 250, 100
+
+
+def test_a_step_missed_by_a_descheduled_watcher_is_not_the_tick() -> None:
+    # the first reading came two ticks late (0 -> 8), the next ones on time
+    readings = iter([0, 0, 8, 8, *range(12, 400, 4)])
+    assert smallest_step(lambda: next(readings), most_s=10.0) == 0.004
+
+
+def test_the_count_restarting_when_the_byte_lands_is_no_step() -> None:
+    readings = iter([40, *range(0, 400, 4)])  # read once before the byte arrived
+    assert smallest_step(lambda: next(readings), most_s=10.0) == 0.004
+
+
+def test_a_count_that_never_moves_has_no_tick() -> None:
+    assert smallest_step(lambda: 0, most_s=0.01) is None
 
 
 @pytest.fixture
