@@ -28,7 +28,7 @@ log = logging.getLogger("marketcache.access")
 MAX_QUEUED = 200_000
 # Lines go out every 20 ms: in bursts of a quarter second (3.5 MB at 70k requests/s) the
 # kernel's copy into a log file's page cache took a core for milliseconds, and hits' p99 at
-# 16 connections was 2.2 ms against 0.5 ms with the log to /dev/null; at 20 ms, 0.76
+# 16 connections was 2.06 ms against 0.57 with the log to /dev/null; at 20 ms, 0.72
 # (bench/log_drain.py, docs/BENCHMARKS.md).
 DRAIN_EVERY_S = 0.02
 SLICE_LINES = 64  # lines the loop formats at a go (~0.1 ms): a request waits behind at most these
