@@ -138,7 +138,8 @@ def test_a_dropped_stream_is_served_by_rest_in_its_fresh_window_and_comes_back(
             body = price(client, service)  # never an error
             if rest_answer is None and not body["meta"].get("stream"):
                 rest_answer = body
-                assert time.time() - dropped_at < 2.0  # within the ticker's fresh window
+                # within the ticker's fresh window (what the answer says, not the wall
+                # clock: a slow machine may take longer to get here, never older data)
                 assert body["meta"]["age_ms"] <= 2000
             if rest_answer is not None and body["meta"].get("stream"):
                 break  # the stream is back
