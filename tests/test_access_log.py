@@ -18,6 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from marketcache.access_log import (
+    DRAIN_EVERY_S,
+    IDLE_DRAIN_S,
     SLICE_LINES,
     AccessLog,
     Line,
@@ -276,3 +278,34 @@ async def test_a_slice_takes_the_lines_that_arrived_meanwhile() -> None:
         if access._tick is not None:
             access._tick.cancel()
     assert stream.getvalue().count("\n") == 6 * SLICE_LINES + 10
+
+
+class RecordingLoop:
+    """Stands in for the loop: remembers when `_format_on_loop` asks to be called next."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    def call_later(self, delay: float, *_: object) -> asyncio.TimerHandle:
+        self.delays.append(delay)
+        return asyncio.get_running_loop().call_later(3600, lambda: None)  # never due
+
+    def call_soon(self, *_: object) -> asyncio.Handle:
+        raise AssertionError("a short batch is one slice")
+
+
+async def test_a_look_that_finds_lines_looks_again_soon_and_an_idle_one_later() -> None:
+    """Under load lines go out every DRAIN_EVERY_S; with none queued the loop looks less often."""
+    with text_log() as stream:
+        access = AccessLog()
+        loop = RecordingLoop()
+        access.record("POST", "/price", 200, "hit", 0.25, "BTC/USDT")
+        access._format_on_loop(loop)  # type: ignore[arg-type]
+        assert access._wake.is_set()  # the thread has text to write
+        access._format_on_loop(loop)  # type: ignore[arg-type]
+        assert loop.delays == [DRAIN_EVERY_S, IDLE_DRAIN_S]
+        assert DRAIN_EVERY_S < IDLE_DRAIN_S
+        access.flush()
+        assert access._tick is not None
+        access._tick.cancel()
+    assert stream.getvalue().count("\n") == 1
