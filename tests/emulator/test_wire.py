@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from marketcache.emulator import streams
+from marketcache.emulator import quotes, streams
 from marketcache.emulator.market import Market
 
 from .conftest import START_MS, ServerFactory
@@ -215,3 +215,20 @@ def test_stream_messages_follow_binances_field_lists(market: Market) -> None:
 )
 def test_unknown_stream_names(market: Market, name: str) -> None:
     assert streams.parse(name, market) is None
+
+
+def test_a_ticker_message_is_the_ticker_at_its_own_time(market: Market) -> None:
+    """Built after the clock moved on, a message stamped E still says the tape at E."""
+    found = streams.parse("ethusdt@ticker", market)
+    assert found is not None
+    stamped = market.clock.now_ms()
+    at_stamp = quotes.ticker_24hr(market, "ETHUSDT")
+    market.clock.advance(5 * 60_000)  # trades happened since (the price moved)
+    assert quotes.ticker_24hr(market, "ETHUSDT")["lastId"] != at_stamp["lastId"]
+    message = streams.ticker_message(market, found, stamped)
+    assert message["E"] == stamped
+    assert (message["c"], message["L"], message["C"]) == (
+        at_stamp["lastPrice"],
+        at_stamp["lastId"],
+        at_stamp["closeTime"],
+    )

@@ -19,9 +19,10 @@ def last_price(market: Market, symbol: str) -> str:
     return market.grid(symbol).price(market.trade_price(symbol, market.clock.now_ms()))
 
 
-def ticker_24hr(market: Market, symbol: str) -> dict[str, Any]:
-    """`GET /api/v3/ticker/24hr`: every trade of the rolling window [now - 24h, now]."""
-    now = market.clock.now_ms()
+def ticker_24hr(market: Market, symbol: str, now: int | None = None) -> dict[str, Any]:
+    """`GET /api/v3/ticker/24hr`: every trade of the rolling window [now - 24h, now]
+    (`now`: the clock's, unless a stream message stamped with its own time asks)."""
+    now = market.clock.now_ms() if now is None else now
     start = now - DAY
     g = market.grid(symbol)
     day = market.window(symbol, start, now)

@@ -153,7 +153,9 @@ def kline_message(market: Market, stream: Stream, open_time: int, now: int) -> d
 
 def ticker_message(market: Market, stream: Stream, now: int) -> dict[str, Any]:
     """`24hrTicker` or `24hrMiniTicker`: the REST 24h ticker at `now`, renamed."""
-    t = quotes.ticker_24hr(market, stream.symbol)
+    # at `now`, the message's E: the clock has moved on since, and a trade after E in a
+    # ticker stamped E would contradict the tape (and the trade stream) at E
+    t = quotes.ticker_24hr(market, stream.symbol, now)
     if stream.kind == "miniTicker":
         return {
             "e": "24hrMiniTicker",
