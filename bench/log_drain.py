@@ -5,7 +5,8 @@ warmed, each run primed so that it measures hits) in variants side by side, roun
 interleaved: the request log's lines written to a file every `DRAIN_EVERY_S` (the service's
 20 ms, and the 250 ms it had before), the same to /dev/null (no page cache to copy into),
 and the log off (LOG_LEVEL=warning). wrk, one thread, `POST /price`. The interval is set
-in the child by a `python -c` wrapper around `marketcache serve`; nothing else differs.
+in the child by a `python -c` wrapper around `marketcache serve` (started as the peers
+bench starts ours: `contenders.start_ours`); nothing else differs.
 Needs wrk (scripts/ensure-nginx-wrk.sh).
 Usage: .venv/bin/python bench/log_drain.py [--rounds 3] [--seconds 4] [--connections 16 256]
 """
@@ -16,18 +17,12 @@ import argparse
 import contextlib
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import httpx
 
 from marketcache.bench.peers import contenders, wrk
 from marketcache.emulator.process import EmulatorProcess
-from marketcache.netutil import free_port
 
 ENDPOINT = "/price"
 # name → (request log interval, where the server's output goes, extra environment)
@@ -37,55 +32,24 @@ VARIANTS: dict[str, tuple[float, str, dict[str, str]]] = {
     "log to /dev/null, every 20 ms": (0.02, os.devnull, {}),
     "log off": (0.02, os.devnull, {"LOG_LEVEL": "warning"}),
 }
-_WRAPPER = (
-    "import sys; import marketcache.access_log as a; a.DRAIN_EVERY_S = float(sys.argv[1]); "
-    "from marketcache.cli import main; sys.exit(main(sys.argv[2:]))"
-)
+# argv: the interval, where the output goes, then serve's own
+_WRAPPER = """\
+import os, sys
+import marketcache.access_log as access_log
+access_log.DRAIN_EVERY_S = float(sys.argv[1])
+if sys.argv[2] != "file":  # else it goes to the Daemon's own log file
+    sink = os.open(sys.argv[2], os.O_WRONLY)
+    os.dup2(sink, 1)
+    os.dup2(sink, 2)
+from marketcache.cli import main
+sys.exit(main(sys.argv[3:]))
+"""
 
 
-@contextlib.contextmanager
-def serve(
-    exchange_url: str, drain_s: float, sink: Path, env: dict[str, str]
-) -> Iterator[contenders.Contender]:
-    """Our service with the request log drained every `drain_s`, its output to `sink`."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    serve_argv = contenders.ours_command(port, exchange_url)[3:]  # after `python -m marketcache`
-    argv = [sys.executable, "-c", _WRAPPER, str(drain_s), *serve_argv]
-    with sink.open("ab") as out:
-        process = subprocess.Popen(
-            argv,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **contenders.OURS_ENV, **env},
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while not _ready(base + "/health"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the service did not start (its output: {sink})")
-            time.sleep(0.05)
-        warmed = httpx.post(
-            base + "/cache/warm",
-            json={"symbols": [contenders.SYMBOL], "timeframes": [contenders.TIMEFRAME]},
-            timeout=60,
-        )
-        warmed.raise_for_status()
-        yield contenders.Contender("marketcache", "marketcache serve", base, process.pid)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
+def command(exchange_url: str, drain_s: float, sink: str) -> list[str]:
+    """`marketcache serve` with the request log drained every `drain_s`, output to `sink`."""
+    serve = contenders.ours_command("{port}", exchange_url)[3:]  # after `python -m marketcache`
+    return [sys.executable, "-c", _WRAPPER, str(drain_s), sink, *serve]
 
 
 def main() -> int:
@@ -100,10 +64,11 @@ def main() -> int:
         tempfile.TemporaryDirectory() as scratch,
         contextlib.ExitStack() as servers,
     ):
-        log_file = Path(scratch) / "service.log"
         started = {
             name: servers.enter_context(
-                serve(emulator.url, drain_s, log_file if where == "file" else Path(where), env)
+                contenders.start_ours(
+                    emulator.url, env=env, command=command(emulator.url, drain_s, where)
+                )
             )
             for name, (drain_s, where, env) in VARIANTS.items()
         }

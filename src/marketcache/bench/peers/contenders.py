@@ -145,8 +145,9 @@ def _fastapi_cache_hit(response: httpx.Response) -> bool:
     return str(response.headers.get("x-fastapi-cache", "")).upper() == "HIT"
 
 
-def ours_command(port: int, exchange_url: str, extra: Sequence[str] = ()) -> list[str]:
-    """`marketcache serve` on `port`, its exchange the emulator at `exchange_url`."""
+def ours_command(port: int | str, exchange_url: str, extra: Sequence[str] = ()) -> list[str]:
+    """`marketcache serve` on `port` (or a `{port}` placeholder), its exchange the emulator at
+    `exchange_url`."""
     command = [sys.executable, "-m", "marketcache", "serve", "--host", "127.0.0.1"]
     return [*command, "--port", str(port), "--exchange-url", exchange_url, *extra]
 
